@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages the project runs against (Kamailio 5.6.3 with
+# app_jsdt, rtpengine, HAProxy, SIPp, Duktape's CLI). Idempotent: skips apt
+# entirely when everything is present, so `npm start`/`npm test` stay fast.
+set -euo pipefail
+
+PACKAGES=(
+  kamailio kamailio-extra-modules kamailio-tls-modules kamailio-websocket-modules
+  kamailio-sqlite-modules kamailio-utils-modules
+  rtpengine-daemon haproxy sip-tester duktape sqlite3 nftables iproute2 tshark
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-system-deps: missing Debian packages: ${missing[*]}" >&2
+  echo "install-system-deps: run as root (or: sudo $0)" >&2
+  exit 1
+fi
+echo "install-system-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
