@@ -1,16 +1,18 @@
 /**
  * KEMI entry points. Every export whose name starts with `ksr_` becomes a
- * global function in dist/kamailio.js, which is how app_jsdt finds it.
- * (placeholder until the routing lands)
+ * global function of dist/kamailio.js, which is how app_jsdt finds it:
+ * ksr_request_route by its fixed name, the others by the names armed with
+ * t_on_reply/t_on_failure (src/routing/callbacks.ts) or set as module
+ * event_callback in kamailio.cfg.
  */
-import { BUILD_ID } from './build-info';
+import { guardEntry } from './ksr/entry';
+import { ksr_request_route as requestRoute } from './routing/request';
+import { ksr_failure_manage as failureManage } from './routing/failure';
+import { ksr_onreply_manage as onreplyManage } from './routing/reply';
+import { ksr_websocket_event as websocketEvent, ksr_xhttp_event as xhttpEvent } from './routing/websocket';
 
-declare const KSR: { sl: { sl_send_reply(code: number, reason: string): number }; is_method(m: string): boolean };
-
-export function ksr_request_route(): void {
-  if (KSR.is_method('OPTIONS')) {
-    KSR.sl.sl_send_reply(200, 'OK build ' + BUILD_ID);
-    return;
-  }
-  KSR.sl.sl_send_reply(501, 'Not Implemented');
-}
+export const ksr_request_route = guardEntry('ksr_request_route', requestRoute, true);
+export const ksr_onreply_manage = guardEntry('ksr_onreply_manage', onreplyManage, false);
+export const ksr_failure_manage = guardEntry('ksr_failure_manage', failureManage, true);
+export const ksr_xhttp_event = guardEntry('ksr_xhttp_event', xhttpEvent, false);
+export const ksr_websocket_event = guardEntry('ksr_websocket_event', websocketEvent, false);

@@ -1,0 +1,38 @@
+/**
+ * The one place allowed to catch: wraps every KEMI entry point.
+ *
+ * app_jsdt logs an uncaught exception and then DROPS the request silently, so
+ * the client retransmits into the same bug. Here an unexpected exception is
+ * logged with its stack (bundle lines: `npm run map-stack` turns them into
+ * TypeScript file:line) and the request gets a 500. The exit marker thrown by
+ * KSR.x.exit()/drop() passes through untouched, as app_jsdt expects it.
+ */
+import { BUILD_ID } from '../build-info';
+import { isExitSignal } from './exit';
+
+declare const KSR: {
+  err(message: string): void;
+  is_ACK(): boolean;
+  sl: { send_reply(code: number, reason: string): number };
+};
+
+type Route = (arg: string) => void;
+
+export function guardEntry(name: string, route: Route, repliesOnError: boolean): Route {
+  return function guarded(arg: string): void {
+    try {
+      route(arg);
+    } catch (thrown) {
+      if (isExitSignal(thrown)) throw thrown;
+      reportCrash(name, thrown);
+      if (repliesOnError && !KSR.is_ACK()) {
+        KSR.sl.send_reply(500, 'Server Internal Error');
+      }
+    }
+  };
+}
+
+function reportCrash(name: string, thrown: unknown): void {
+  const detail = thrown instanceof Error ? thrown.stack || String(thrown) : String(thrown);
+  KSR.err('routing error in ' + name + ' (build ' + BUILD_ID + '): ' + detail + '\n');
+}
