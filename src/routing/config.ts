@@ -1,0 +1,69 @@
+/**
+ * Names and numbers the routing shares with kamailio.cfg. Flags and socket
+ * names must match the cfg exactly; test/routing/config.test.ts checks them
+ * against the cfg so the two cannot drift.
+ */
+
+/** `listen=... name "..."`: one name per protocol, since a name shared by a UDP
+ * and a TCP socket always resolves to the UDP one. */
+export const SOCKET = {
+  publicUdp: 'public_socket',
+  publicTcp: 'public_tcp_socket',
+  publicTls: 'public_webrtc_socket',
+  privateUdp: 'private_socket',
+  privateTcp: 'private_tcp_socket',
+} as const;
+
+/** Transaction flags (FLT_*) and branch flags (FLB_*), as `#!define`d in kamailio.cfg. */
+export const FLAG = {
+  /** The article's `tswitch`: the request goes TO the media server. */
+  toSwitch: 1,
+  /** The article's `fswitch`: the request comes FROM the media server. */
+  fromSwitch: 2,
+  /** The client leg of this call is a WebSocket (WebRTC) client. */
+  webrtcClient: 3,
+  /** The source is behind NAT (NATDETECT). */
+  nated: 5,
+} as const;
+
+export const BRANCH_FLAG = {
+  /** Contact behind NAT: usrloc keeps it, nathelper pings it. */
+  natContact: 6,
+  /** Ping this contact with SIP OPTIONS (nathelper sipping_bflag). */
+  natSipPing: 7,
+} as const;
+
+/** Dispatcher sets (the article's groups 1 and 2). */
+export const DISPATCHER = {
+  mediaServers: 1,
+  trustedPeers: 2,
+} as const;
+
+/** ds_is_from_list mode bits (dispatcher docs). */
+export const DS_MATCH = {
+  ignorePort: 1,
+  ignoreProto: 2,
+} as const;
+
+export const LOCATION_TABLE = 'location';
+export const SUBSCRIBER_TABLE = 'subscriber';
+
+/** htable of banned source IPs (kamailio.cfg: `ipban=>...;autoexpire=...`). */
+export const BAN_TABLE = 'ipban';
+
+export const MAX_FORWARDS = 10;
+
+/** User-Agent substrings of SIP scanners; their requests are dropped silently. */
+export const SCANNER_AGENTS = ['friendly-scanner', 'sipvicious', 'sipcli', 'VaxSIPUserAgent', 'pplsip', 'sundayddr', 'iWar', 'sip-scan'] as const;
+
+/** ds_select_dst algorithm: 4 = round-robin over the active media servers. */
+export const DISPATCH_ALGORITHM = 4;
+
+/** nat_uac_test bits: 1 Contact is RFC1918, 2 Via differs from source IP,
+ * 16 Via port differs from source port, 64 source is a WebSocket. */
+export const NAT_TESTS = 1 | 2 | 16 | 64;
+
+/** sanity_check flags of Kamailio's default cfg: RURI, Via, CSeq, Content-Length,
+ * Expires, Proxy-Require, and URI checks of R-URI/From/To. */
+export const SANITY_MSG_CHECKS = 17895;
+export const SANITY_URI_CHECKS = 7;

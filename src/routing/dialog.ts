@@ -1,0 +1,50 @@
+/**
+ * route[DIALOG] of the article: marks the direction of every request, relays
+ * in-dialog requests along the Record-Route set, and absorbs stray ACKs.
+ */
+import { core, dispatcher, exit, kx, nathelper, rr, siputils, sl, tm } from '../ksr';
+import { DISPATCHER, DS_MATCH, FLAG } from './config';
+import { route_relay } from './relay';
+
+export function route_dialog(fromMediaServer: boolean): void {
+  // The article's tswitch/fswitch: from a client the request goes TO the
+  // switch (media server); from a media server it goes to a client.
+  core.setflag(fromMediaServer ? FLAG.fromSwitch : FLAG.toSwitch);
+  if (!fromMediaServer && core.is_WSX()) {
+    core.setflag(FLAG.webrtcClient);
+  }
+  if (!siputils.has_totag()) {
+    return;
+  }
+  if (rr.loose_route()) {
+    if (!fromMediaServer && !nextHopIsMediaServer()) {
+      // A client's dialogs are all with media servers: a Route that leads
+      // elsewhere is forged, and following it would make us an open relay.
+      sl.sl_send_reply(403, 'Forbidden');
+      exit();
+    }
+    if (fromMediaServer) {
+      // Toward a client behind NAT: its Contact carries ;alias=ip~port~proto.
+      nathelper.handle_ruri_alias();
+    }
+    route_relay();
+  }
+  if (core.is_ACK()) {
+    if (tm.t_check_trans() > 0) {
+      route_relay();
+    }
+    exit();
+  }
+  sl.sl_send_reply(404, 'Not here');
+  exit();
+}
+
+function nextHopIsMediaServer(): boolean {
+  const destination = kx.get_duri();
+  const nextHop = destination === null ? kx.get_ruri() : destination;
+  return dispatcher.ds_is_from_list_uri(
+    DISPATCHER.mediaServers,
+    DS_MATCH.ignorePort | DS_MATCH.ignoreProto,
+    String(nextHop),
+  );
+}

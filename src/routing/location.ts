@@ -1,0 +1,30 @@
+/**
+ * route[LOCATION]: a media server's call for a local subscriber goes to the
+ * contact the subscriber registered.
+ */
+import { auth_db, exit, kx, registrar, sl, tm } from '../ksr';
+import { LOCATION_TABLE, SUBSCRIBER_TABLE } from './config';
+import { route_relay } from './relay';
+
+export function route_location(): void {
+  const found = registrar.lookup(LOCATION_TABLE);
+  if (found === -2) {
+    sl.sl_send_reply(405, 'Method Not Allowed');
+    exit();
+  }
+  if (found !== 1) {
+    // Statefully, so the media server's retransmissions are absorbed.
+    tm.t_newtran();
+    if (isSubscriber()) {
+      tm.t_reply(480, 'Temporarily Unavailable');
+    } else {
+      tm.t_reply(404, 'Not Found');
+    }
+    exit();
+  }
+  route_relay();
+}
+
+function isSubscriber(): boolean {
+  return auth_db.is_subscriber(String(kx.get_ruri()), SUBSCRIBER_TABLE, 0);
+}

@@ -1,0 +1,67 @@
+/**
+ * route[RELAY]: picks the socket the request leaves from, anchors the media
+ * in rtpengine with the flags of its direction, arms the reply and failure
+ * callbacks, and relays statefully.
+ */
+import { core, corex, exit, rtpengine, rr, siputils, sl, textops, tm } from '../ksr';
+import { ON_CALL_FAILURE, ON_MEDIA_REPLY } from './callbacks';
+import { FLAG, SOCKET } from './config';
+import { OFFER_TO_CLIENT, OFFER_TO_MEDIA_SERVER, OFFER_TO_WEBRTC_CLIENT } from './media';
+import { destinationProto, isWebSocket, type Proto } from './proto';
+
+export function route_relay(): void {
+  const toMediaServer = core.isflagset(FLAG.toSwitch);
+  const proto = destinationProto();
+  const initial = !siputils.has_totag();
+  if (initial) {
+    // In-dialog requests leave from the socket loose_route() chose from the
+    // double Record-Route; only initial requests choose one here.
+    setSendSocket(toMediaServer, proto);
+    if (core.is_method_in('IS')) {
+      rr.record_route();
+    }
+  }
+  if (!toMediaServer && proto !== 'udp') {
+    // A client is reached over the connection it opened, never a new one.
+    core.set_forward_no_connect();
+    if (isWebSocket(proto)) core.setflag(FLAG.webrtcClient);
+  }
+  if (textops.has_body_type('application/sdp') || core.is_BYE() || core.is_CANCEL()) {
+    rtpengine.rtpengine_manage(toMediaServer ? OFFER_TO_MEDIA_SERVER : isWebSocket(proto) ? OFFER_TO_WEBRTC_CLIENT : OFFER_TO_CLIENT);
+  }
+  if (core.is_method_in('IU')) {
+    // INVITE and UPDATE answers carry SDP that rtpengine must rewrite.
+    tm.t_on_reply(ON_MEDIA_REPLY);
+  }
+  if (initial && core.is_INVITE()) {
+    tm.t_on_failure(ON_CALL_FAILURE);
+  }
+  if (!tm.t_relay()) {
+    sl.sl_reply_error();
+  }
+  exit();
+}
+
+/** The article's socket choice: private toward media servers, public toward
+ * clients, each of the destination's transport. */
+export function setSendSocket(toMediaServer: boolean, proto: Proto = destinationProto()): void {
+  corex.set_send_socket_name(toMediaServer ? privateSocket(proto) : publicSocket(proto));
+}
+
+function privateSocket(proto: Proto): string {
+  // Media servers are reached over UDP or TCP; anything else is a config error
+  // caught by test/routing/config.test.ts against the dispatcher list.
+  return proto === 'tcp' ? SOCKET.privateTcp : SOCKET.privateUdp;
+}
+
+function publicSocket(proto: Proto): string {
+  switch (proto) {
+    case 'udp':
+      return SOCKET.publicUdp;
+    case 'tcp':
+      return SOCKET.publicTcp;
+    default:
+      return SOCKET.publicTls;
+  }
+}
+

@@ -1,0 +1,19 @@
+/**
+ * onreply_route[MANAGE_REPLY]: SDP answers pass through rtpengine, and a
+ * client's 2xx gets its Contact aliased so in-dialog requests find it.
+ */
+import { core, nathelper, rtpengine, textops } from '../ksr';
+import { FLAG, NAT_TESTS } from './config';
+import { ANSWER_TO_PLAIN_PEER, ANSWER_TO_WEBRTC_CLIENT } from './media';
+
+export function ksr_onreply_manage(): void {
+  const towardClient = core.isflagset(FLAG.toSwitch);
+  if (!towardClient && nathelper.nat_uac_test(NAT_TESTS)) {
+    // The reply comes from a client behind NAT.
+    nathelper.set_contact_alias();
+  }
+  if (textops.has_body_type('application/sdp')) {
+    const webrtc = towardClient && core.isflagset(FLAG.webrtcClient);
+    rtpengine.rtpengine_manage(webrtc ? ANSWER_TO_WEBRTC_CLIENT : ANSWER_TO_PLAIN_PEER);
+  }
+}

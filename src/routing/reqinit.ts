@@ -1,0 +1,60 @@
+/**
+ * route[REQINIT]: checks every request before any routing decision:
+ * flood bans, scanners, the private port, Max-Forwards, keepalives, sanity.
+ */
+import { BUILD_ID } from '../build-info';
+import { core, corex, drop, exit, hdr, htable, kx, maxfwd, pike, sanity, sl } from '../ksr';
+import { BAN_TABLE, MAX_FORWARDS, SANITY_MSG_CHECKS, SANITY_URI_CHECKS, SCANNER_AGENTS } from './config';
+import { receivedOnPrivateSocket } from './source';
+
+const BUILD_HEADER = 'X-Routing-Build: ' + BUILD_ID + '\r\n';
+
+export function route_reqinit(fromMediaServer: boolean): void {
+  if (!fromMediaServer) {
+    screenPublicSource();
+  }
+  if (!maxfwd.process_maxfwd(MAX_FORWARDS)) {
+    sl.sl_send_reply(483, 'Too Many Hops');
+    exit();
+  }
+  if (core.is_OPTIONS() && core.is_myself_ruri() && !corex.has_ruri_user()) {
+    // Keepalive to the proxy itself (load balancer health checks, media servers).
+    hdr.append_to_reply(BUILD_HEADER);
+    sl.sl_send_reply(200, 'Keepalive');
+    exit();
+  }
+  if (!sanity.sanity_check(SANITY_MSG_CHECKS, SANITY_URI_CHECKS)) {
+    // sanity has already sent the error reply.
+    exit();
+  }
+}
+
+/** Flood bans and scanners are dropped silently: an answer only helps them. */
+function screenPublicSource(): void {
+  const source = kx.get_srcip();
+  if (htable.sht_match_name(BAN_TABLE, 'eq', String(source))) {
+    drop();
+  }
+  if (!pike.pike_check_req()) {
+    htable.sht_seti(BAN_TABLE, String(source), 1);
+    core.warn('pike: banning flooding source ' + source + '\n');
+    drop();
+  }
+  if (isScanner(kx.get_ua())) {
+    drop();
+  }
+  if (receivedOnPrivateSocket()) {
+    // The private port serves media servers only.
+    sl.sl_send_reply(403, 'Forbidden');
+    exit();
+  }
+}
+
+function isScanner(userAgent: string | number | null): boolean {
+  if (userAgent === null) return false;
+  const agent = String(userAgent);
+  for (let i = 0; i < SCANNER_AGENTS.length; i++) {
+    if (agent.indexOf(SCANNER_AGENTS[i]!) >= 0) return true;
+  }
+  return false;
+}

@@ -1,0 +1,61 @@
+/**
+ * request_route{}: the order of the article's config. Every block either
+ * returns to let the next one look at the request or ends routing itself.
+ */
+import { core, exit, sl, tm, tmx } from '../ksr';
+import { route_dialog } from './dialog';
+import { route_dispatch } from './dispatch';
+import { route_location } from './location';
+import { route_natdetect } from './natdetect';
+import { route_auth } from './auth';
+import { route_registrar } from './registrar';
+import { route_relay } from './relay';
+import { route_reqinit } from './reqinit';
+import { isFromMediaServer } from './source';
+
+export function ksr_request_route(): void {
+  const fromMediaServer = isFromMediaServer();
+  route_reqinit(fromMediaServer);
+  route_natdetect(fromMediaServer);
+  route_cancel();
+  route_retransmission();
+  route_dialog(fromMediaServer);
+  if (fromMediaServer) {
+    route_location();
+  } else {
+    route_from_client();
+  }
+}
+
+/** CANCEL is relayed along its INVITE's transaction, or answered by tm. */
+function route_cancel(): void {
+  if (!core.is_CANCEL()) return;
+  if (tm.t_check_trans() > 0) {
+    route_relay();
+  }
+  exit();
+}
+
+/** A retransmission of a request being processed is absorbed by tm. */
+function route_retransmission(): void {
+  if (core.is_ACK()) return;
+  if (tmx.t_precheck_trans()) {
+    tm.t_check_trans();
+    exit();
+  }
+  if (tm.t_check_trans() === 0) {
+    exit();
+  }
+}
+
+/** Initial requests from the public side: only for our domain, only from
+ * authenticated subscribers, and only toward the media servers. */
+function route_from_client(): void {
+  if (!core.is_myself_ruri()) {
+    sl.sl_send_reply(403, 'Relaying Forbidden');
+    exit();
+  }
+  route_registrar();
+  route_auth();
+  route_dispatch();
+}

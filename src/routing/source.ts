@@ -1,0 +1,25 @@
+/**
+ * Who sent the message: a media server (or another trusted backend) on the
+ * private network, or a client on the public side. Everything else in the
+ * routing follows from this answer, so it is asked once per message.
+ */
+import { dispatcher, kx } from '../ksr';
+import { DISPATCHER, DS_MATCH, SOCKET } from './config';
+
+/**
+ * Media servers are matched on source IP only: over TCP their source ports are
+ * ephemeral, and matching the port would treat their requests as a client's
+ * (CONTRACT). The article's group 2 (other trusted backends) keeps the default
+ * mode: IP and port must match, protocol ignored.
+ */
+export function isFromMediaServer(): boolean {
+  return (
+    dispatcher.ds_is_from_list_mode(DISPATCHER.mediaServers, DS_MATCH.ignorePort | DS_MATCH.ignoreProto) ||
+    dispatcher.ds_is_from_list(DISPATCHER.trustedPeers)
+  );
+}
+
+export function receivedOnPrivateSocket(): boolean {
+  const socket = kx.get_rcv_sock_name();
+  return socket === SOCKET.privateUdp || socket === SOCKET.privateTcp;
+}

@@ -1,0 +1,27 @@
+/**
+ * event_route[xhttp:request] and event_route[websocket:closed]: browsers open
+ * SIP over secure WebSocket on the public WebRTC socket (WEBRTC_PORT).
+ */
+import { core, exit, hdr, kx, websocket, xhttp } from '../ksr';
+import { SOCKET } from './config';
+
+/** The HTTP request must be a WebSocket upgrade for the SIP subprotocol on
+ * the WebRTC socket; anything else (scanners probing HTTP) is refused. */
+export function ksr_xhttp_event(_event: string): void {
+  const upgrade = String(hdr.get('Upgrade')).toLowerCase();
+  if (kx.get_rcv_sock_name() !== SOCKET.publicTls || upgrade !== 'websocket') {
+    xhttp.xhttp_reply(403, 'Forbidden', '', '');
+    exit();
+  }
+  if (websocket.handle_handshake() < 0) {
+    core.notice('websocket: handshake refused from ' + kx.get_srcip() + '\n');
+  }
+  exit();
+}
+
+/** A closed WebSocket takes its registration's reachability with it; usrloc
+ * expires the contact, nothing to do but note it. */
+export function ksr_websocket_event(event: string): void {
+  core.info('websocket: ' + event + ' from ' + kx.get_srcip() + '\n');
+}
+
