@@ -39,9 +39,11 @@ const MISSING_METHODS: Readonly<Record<string, string>> = {
 
 /**
  * swc helpers with a branch that names a missing built-in but can never run in
- * Duktape: _unsupported_iterable_to_array calls Array.from only for Map/Set.
+ * Duktape: _unsupported_iterable_to_array calls Array.from only for Map/Set
+ * instances; _wrap_native_super (emitted when a class extends one named like
+ * a browser global, e.g. `Request`) creates its Map only if `typeof Map === "function"`.
  */
-const HELPERS_WITH_DEAD_BRANCHES: ReadonlySet<string> = new Set(['_unsupported_iterable_to_array']);
+const HELPERS_WITH_DEAD_BRANCHES: ReadonlySet<string> = new Set(['_unsupported_iterable_to_array', '_wrap_native_super']);
 
 export function checkDuktapeBuiltins(bundle: BundleUnderCheck, program: Program): GuardRefusal[] {
   const declared = declaredNames(program);

@@ -1,9 +1,10 @@
 /**
  * Refuses output that Duktape 2.7 cannot compile: anything beyond ES5.1
- * syntax (acorn, ecmaVersion 5), plus regular expressions Duktape rejects when
- * they are created (flags other than g/i/m, named groups, lookbehind).
- * swc turns some of these regex literals into `RegExp("…", "y")` calls, which
- * parse fine and only fail at run time, so those calls are checked too.
+ * syntax. acorn at ecmaVersion 5 also validates regex literals against the ES5
+ * grammar, so flags other than g/i/m, named groups and lookbehinds are caught
+ * there. swc rewrites some such literals as `RegExp("a", "y")` calls, which
+ * parse fine and throw only when they run in Duktape, so literal arguments of
+ * RegExp calls are checked on top.
  */
 import { parse, type Node, type Program } from 'acorn';
 import { startOf, stringValue, walk } from './ast.ts';
@@ -21,7 +22,7 @@ export function checkEs5Syntax(bundle: BundleUnderCheck, program: Program | unde
   }
   if (program) {
     walk(program, (node) => {
-      const regex = regexOf(node);
+      const regex = regexCallOf(node);
       const problem = regex && unsupportedRegexFeature(regex.pattern, regex.flags);
       if (!problem) return;
       const { line, column } = startOf(node);
@@ -42,9 +43,7 @@ interface RegexParts {
   readonly flags: string;
 }
 
-function regexOf(node: Node): RegexParts | undefined {
-  const literal = (node as Node & { regex?: RegexParts }).regex;
-  if (node.type === 'Literal' && literal) return literal;
+function regexCallOf(node: Node): RegexParts | undefined {
   if (node.type !== 'NewExpression' && node.type !== 'CallExpression') return undefined;
   const call = node as Node & { callee: Node; arguments: Node[] };
   if (call.callee.type !== 'Identifier' || (call.callee as Node & { name: string }).name !== 'RegExp') return undefined;

@@ -56,21 +56,22 @@ export function checkKemiCalls(
   for (const [path, { first, count }] of uses) {
     const { line, column } = startOf(first);
     const [module = '', fn] = path.split('.');
-    const why =
-      fn === undefined
-        ? `no core function or module "${module}"`
-        : modules.has(module)
-          ? `module "${module}" has no function "${fn}"`
-          : `module "${module}" is not loaded`;
-    const times = count > 1 ? ` (${count} uses, first)` : '';
     refusals.push(
       new GuardRefusal(
         'kemi-calls',
-        `KSR.${path} is not in the KEMI API list ${apiListName} (${why})${times} at ${bundle.locator.describe(line, column)}`,
+        `KSR.${path} is not in the KEMI API list ${apiListName} (${whyUnknown(module, fn, modules)})` +
+          `${count > 1 ? ` (${count} uses, first)` : ''} at ${bundle.locator.describe(line, column)}`,
       ),
     );
   }
   return refusals;
+}
+
+function whyUnknown(module: string, fn: string | undefined, modules: ReadonlySet<string>): string {
+  const builtins = APP_JSDT_BUILTINS[module];
+  if (builtins) return `KSR.${module} of app_jsdt has only ${builtins.join(', ')}`;
+  if (fn === undefined) return `no core function or module "${module}"`;
+  return modules.has(module) ? `module "${module}" has no function "${fn}"` : `module "${module}" is not loaded`;
 }
 
 /**

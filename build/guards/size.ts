@@ -20,8 +20,8 @@ export function checkSize(bundle: BundleUnderCheck): GuardRefusal[] {
     new GuardRefusal(
       'size',
       `${bundle.fileName} is ${bytes} bytes (${formatKiB(bytes)}), over the ${JSDT_SCRIPT_MAX_SIZE}-byte (128 KiB) ` +
-        'limit: Kamailio 5.6-6.0 reads at most JSDT_SCRIPT_MAX_SIZE bytes of the script and silently truncates the rest. ' +
-        `Largest sources: ${largest.join(', ')}`,
+        'limit: Kamailio 5.6-6.0 reads at most JSDT_SCRIPT_MAX_SIZE bytes of the script and silently truncates the rest.' +
+        (largest.length > 0 ? ` Largest sources: ${largest.join(', ')}` : ''),
     ),
   ];
 }

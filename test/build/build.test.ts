@@ -1,0 +1,166 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runInNewContext } from 'node:vm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BUILD_ID_PLACEHOLDER, sha256Hex } from '../../build/bundle/build-id.ts';
+import { runBuild, type BuildInfo, type BuildReport } from '../../build/bundle/pipeline.ts';
+import { formatReport } from '../../build/build.ts';
+import { duktapeVersion } from '../../build/duktape/check.ts';
+import { fixtureBuild, FIXTURES, PROJECT_ROOT } from './build-fixtures.ts';
+
+const HAS_DUK = duktapeVersion() !== undefined;
+
+describe('a build that passes every guard', () => {
+  let report: BuildReport;
+  let bundle: string;
+  let info: BuildInfo;
+
+  beforeAll(async () => {
+    report = await runBuild(fixtureBuild('happy'));
+    expect(report.problems.map((p) => p.message)).toEqual([]);
+    bundle = readFileSync(report.bundlePath, 'utf8');
+    info = JSON.parse(readFileSync(join(report.bundlePath, '../build-info.json'), 'utf8')) as BuildInfo;
+  });
+
+  it('writes the bundle, its source map and build-info.json', () => {
+    expect(info).toEqual({
+      buildId: report.info!.buildId,
+      bytes: Buffer.byteLength(bundle),
+      sha256: sha256Hex(bundle),
+      builtAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      entry: 'test/fixtures/build/happy/main.ts',
+    });
+    const map = JSON.parse(readFileSync(`${report.bundlePath}.map`, 'utf8')) as { sources: string[] };
+    expect(map.sources.filter((source) => source.endsWith('modern-syntax.ts'))).toHaveLength(1);
+  });
+
+  it('makes every ksr_* export a global function, and nothing else', () => {
+    const context: Record<string, unknown> = { KSR: {} };
+    runInNewContext(bundle, context);
+    expect(Object.keys(context).filter((name) => typeof context[name] === 'function' && name.startsWith('ksr_')).sort()).toEqual([
+      'ksr_failure_manage',
+      'ksr_reply_route',
+      'ksr_request_route',
+    ]);
+  });
+
+  it('has a build id that is the hash of its content, with the id slot holding the placeholder', () => {
+    const unstamped = bundle.split(info.buildId).join(BUILD_ID_PLACEHOLDER);
+    expect(info.buildId).toMatch(/^[0-9a-f]{12}$/);
+    expect(sha256Hex(unstamped).slice(0, 12)).toBe(info.buildId);
+  });
+
+  it('hands the build id to BUILD_ID, as the running bundle reports it', () => {
+    const replies: string[] = [];
+    const KSR = { is_method: () => true, sl: { sl_send_reply: (code: number, reason: string) => replies.push(`${code} ${reason}`) } };
+    runInNewContext(`${bundle}\nksr_request_route();`, { KSR });
+    expect(replies).toEqual([`200 OK ${info.buildId} OPTIONS sip:a@b 9 UDP`]);
+  });
+
+  it.skipIf(!HAS_DUK)('runs the lowered classes, destructuring, spread and for-of correctly in Duktape', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'happy-duk-'));
+    writeFileSync(join(dir, 'ksr.js'), 'var KSR = { is_method: function () { return true; }, sl: { sl_send_reply: function (c, r) { print(c + " " + r); } } };\n');
+    writeFileSync(join(dir, 'call.js'), 'ksr_request_route();\n');
+    const run = spawnSync('duk', [join(dir, 'ksr.js'), report.bundlePath, join(dir, 'call.js')], { encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).toBe(`200 OK ${info.buildId} OPTIONS sip:a@b 9 UDP\n`);
+  });
+
+  it('prints the bundle size in bytes and KiB, and the build id', () => {
+    const [line] = formatReport(report, 1234);
+    expect(line).toBe(
+      `${report.bundlePath}: ${info.bytes} bytes (${(info.bytes / 1024).toFixed(1)} KiB of 128.0 KiB), build id ${info.buildId}, built in 1.23 s`,
+    );
+  });
+});
+
+describe('a refused build', () => {
+  it.each([
+    [
+      'es5-lookbehind',
+      /^not ES5 \(Duktape 2\.7 would refuse to load the bundle\): Invalid regular expression: \/\(\?<=sip:\)\\w\+\/: Invalid group at kamailio\.js:\d+:\d+ \(test\/fixtures\/build\/es5-lookbehind\/main\.ts:5\)$/,
+    ],
+    [
+      'missing-builtin',
+      /^Map does not exist in Duktape 2\.7 \(fails when the route runs\) at kamailio\.js:\d+:\d+ \(test\/fixtures\/build\/missing-builtin\/main\.ts:5\)$/,
+    ],
+    ['no-request-route', /^ksr_request_route is not a global function of kamailio\.js \(ksr_\* globals found: ksr_reply_route\)/],
+    [
+      'failure-callback-typo',
+      /^callback "ksr_failure_typo" passed to t_on_failure at kamailio\.js:\d+:\d+ \(test\/fixtures\/build\/failure-callback-typo\/main\.ts:5\) is not a global function of the bundle$/,
+    ],
+    [
+      'cfg-event-callback',
+      /^callback "ksr_xhttp_evnt" named by modparam\("xhttp", "event_callback"\) at test\/fixtures\/build\/cfg-event-callback\/kamailio\.cfg:6 is not a global function of the bundle$/,
+    ],
+    [
+      'unknown-kemi-function',
+      /^KSR\.acc\.acc_log_request is not in the KEMI API list build\/kemi\/api_list-5\.6\.3\.txt \(module "acc" is not loaded\) at kamailio\.js:\d+:\d+ \(test\/fixtures\/build\/unknown-kemi-function\/main\.ts:5\)$/,
+    ],
+    ['try-in-routing', /^try statement at test\/fixtures\/build\/try-in-routing\/routing\/relay\.ts:4: routing code must not catch/],
+  ])('refuses fixture %s with one message naming the cause and the TypeScript line, and writes nothing', async (fixture, message) => {
+    const options = fixtureBuild(fixture);
+    const report = await runBuild(options);
+    expect(report.ok).toBe(false);
+    expect(report.problems.map((problem) => problem.message)).toEqual([expect.stringMatching(message)]);
+    expect(existsSync(options.outDir)).toBe(false);
+  });
+
+  it('refuses a bundle over 128 KiB, naming its size and its largest source', async () => {
+    const copy = join(mkdtempSync(join(tmpdir(), 'oversized-')), 'oversized');
+    cpSync(join(FIXTURES, 'oversized'), copy, { recursive: true });
+    writeFileSync(join(copy, 'filler.ts'), `export const FILLER = '${'x'.repeat(140 * 1024)}';\n`);
+    const report = await runBuild(fixtureBuild('oversized', { entry: join(copy, 'main.ts') }));
+    expect(report.problems.map((problem) => problem.message)).toEqual([
+      expect.stringMatching(/^kamailio\.js is 14\d{4} bytes \(1[34]\d\.\d KiB\), over the 131072-byte \(128 KiB\) limit: .* Largest sources: .*oversized\/filler\.ts 140\.0 KiB/),
+    ]);
+  });
+
+  it('leaves the previous bundle in dist/ untouched', async () => {
+    const options = fixtureBuild('missing-builtin');
+    mkdirSync(options.outDir, { recursive: true });
+    writeFileSync(join(options.outDir, 'kamailio.js'), 'previous bundle');
+    await runBuild(options);
+    expect(readFileSync(join(options.outDir, 'kamailio.js'), 'utf8')).toBe('previous bundle');
+  });
+
+  it('runs the type check first when asked, reporting errors as file:line', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'typecheck-build-'));
+    writeFileSync(join(project, 'main.ts'), 'export function ksr_request_route(): void {\n  const n: number = "x";\n}\n');
+    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, lib: ['ES5'], types: [] }, include: ['main.ts'] }));
+    const report = await runBuild(
+      fixtureBuild('happy', { projectRoot: project, entry: join(project, 'main.ts'), tsconfig: join(project, 'tsconfig.json'), typeCheck: true }),
+    );
+    expect(report.problems.map((problem) => problem.message)).toContain(
+      "main.ts:2:9 error TS2322: Type 'string' is not assignable to type 'number'.",
+    );
+  });
+
+  it('formats a refusal with each problem and says dist/ was left alone', async () => {
+    const report = await runBuild(fixtureBuild('no-request-route'));
+    const lines = formatReport(report, 0);
+    expect(lines[0]).toMatch(/^✗ ksr_request_route is not a global function/);
+    expect(lines.at(-1)).toBe(`build refused (1 problem(s)); ${report.bundlePath} left as it was`);
+  });
+});
+
+describe('npm run build', () => {
+  const cli = (...args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', 'build/build.ts', '--no-typecheck', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+
+  it('prints the size and build id and exits 0', () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const run = cli('--entry', 'test/fixtures/build/happy/main.ts', '--out-dir', outDir, '--cfg', '/nonexistent.cfg');
+    expect(run.stdout).toMatch(/kamailio\.js: \d+ bytes \(\d+\.\d KiB of 128\.0 KiB\), build id [0-9a-f]{12}, built in \d+\.\d\d s/);
+    expect(run.status).toBe(0);
+  });
+
+  it('prints each refusal on stderr and exits 1', () => {
+    const outDir = mkdtempSync(join(tmpdir(), 'cli-'));
+    const run = cli('--entry', 'test/fixtures/build/failure-callback-typo/main.ts', '--out-dir', outDir);
+    expect(run.stderr).toMatch(/^✗ callback "ksr_failure_typo" passed to t_on_failure/);
+    expect(run.status).toBe(1);
+  });
+});
