@@ -111,9 +111,6 @@ export const OVERLAY: Readonly<Record<string, Adaptation>> = {
   'kx.get_msgtype': { kind: 'value' },
   'kx.get_defn': { kind: 'value' },
   'kx.get_envn': { kind: 'value' },
-  'dialog.get_profile_size': { kind: 'value' },
-  'dialog.get_profile_size_static': { kind: 'value' },
-  'cfgutils.rand_get_prob': { kind: 'value' },
 
   // Callback names: a typo would make Kamailio skip the callback silently.
   'tm.t_on_failure': { kind: 'callback', param: 0, route: 'failure' },

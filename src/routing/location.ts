@@ -25,6 +25,9 @@ export function route_location(): void {
   route_relay();
 }
 
+/** is_subscriber flag 2: only check that the row exists, load no credentials. */
+const EXISTENCE_ONLY = 2;
+
 function isSubscriber(): boolean {
-  return auth_db.is_subscriber(String(kx.get_ruri()), SUBSCRIBER_TABLE, 0);
+  return auth_db.is_subscriber(String(kx.get_ruri()), SUBSCRIBER_TABLE, EXISTENCE_ONLY);
 }
