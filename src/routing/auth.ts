@@ -3,7 +3,11 @@
  * Every request that starts something from the public side is authenticated:
  * REGISTER is challenged with 401, everything else with 407.
  */
-import { auth, auth_db, core, exit, kx } from '../ksr';
+import * as auth from '../ksr/generated/auth';
+import * as auth_db from '../ksr/generated/auth_db';
+import * as core from '../ksr/generated/core';
+import * as kx from '../ksr/generated/kx';
+import { exit } from '../ksr';
 import { SUBSCRIBER_TABLE } from './config';
 
 /** auth_check flag 1: the authenticated user must be the From (To for REGISTER)

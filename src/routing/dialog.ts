@@ -2,7 +2,15 @@
  * route[DIALOG] of the article: marks the direction of every request, relays
  * in-dialog requests along the Record-Route set, and absorbs stray ACKs.
  */
-import { core, dispatcher, exit, kx, nathelper, rr, siputils, sl, tm } from '../ksr';
+import * as core from '../ksr/generated/core';
+import * as dispatcher from '../ksr/generated/dispatcher';
+import * as kx from '../ksr/generated/kx';
+import * as nathelper from '../ksr/generated/nathelper';
+import * as rr from '../ksr/generated/rr';
+import * as siputils from '../ksr/generated/siputils';
+import * as sl from '../ksr/generated/sl';
+import * as tm from '../ksr/generated/tm';
+import { exit } from '../ksr';
 import { DISPATCHER, DS_MATCH, FLAG } from './config';
 import { route_relay } from './relay';
 

@@ -3,7 +3,11 @@
  * 5xx is marked inactive and the call moves to the next one; when none is
  * left the client gets a clear 503 and the media session is released.
  */
-import { core, dispatcher, exit, rtpengine, tm } from '../ksr';
+import * as core from '../ksr/generated/core';
+import * as dispatcher from '../ksr/generated/dispatcher';
+import * as rtpengine from '../ksr/generated/rtpengine';
+import * as tm from '../ksr/generated/tm';
+import { exit } from '../ksr';
 import { FLAG } from './config';
 import { ON_CALL_FAILURE } from './callbacks';
 import { setSendSocket } from './relay';

@@ -2,7 +2,12 @@
  * route[LOCATION]: a media server's call for a local subscriber goes to the
  * contact the subscriber registered.
  */
-import { auth_db, exit, kx, registrar, sl, tm } from '../ksr';
+import * as auth_db from '../ksr/generated/auth_db';
+import * as kx from '../ksr/generated/kx';
+import * as registrar from '../ksr/generated/registrar';
+import * as sl from '../ksr/generated/sl';
+import * as tm from '../ksr/generated/tm';
+import { exit } from '../ksr';
 import { LOCATION_TABLE, SUBSCRIBER_TABLE } from './config';
 import { route_relay } from './relay';
 

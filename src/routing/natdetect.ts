@@ -3,7 +3,9 @@
  * Record where their messages really come from so replies and later requests
  * reach them through the NAT binding or the TCP/WebSocket connection they opened.
  */
-import { core, nathelper, siputils } from '../ksr';
+import * as core from '../ksr/generated/core';
+import * as nathelper from '../ksr/generated/nathelper';
+import * as siputils from '../ksr/generated/siputils';
 import { FLAG, NAT_TESTS } from './config';
 
 export function route_natdetect(fromMediaServer: boolean): void {

@@ -3,7 +3,7 @@
  * ($du when set: lookup()'s received address, handle_ruri_alias(), the
  * dispatcher; otherwise the R-URI). SIP's default transport is UDP.
  */
-import { kx } from '../ksr';
+import * as kx from '../ksr/generated/kx';
 
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
 

@@ -1,7 +1,10 @@
 /**
  * route[REGISTRAR]: authenticated REGISTERs are saved to the location table.
  */
-import { core, exit, registrar, sl } from '../ksr';
+import * as core from '../ksr/generated/core';
+import * as registrar from '../ksr/generated/registrar';
+import * as sl from '../ksr/generated/sl';
+import { exit } from '../ksr';
 import { BRANCH_FLAG, FLAG, LOCATION_TABLE } from './config';
 import { route_auth } from './auth';
 

@@ -3,7 +3,15 @@
  * in rtpengine with the flags of its direction, arms the reply and failure
  * callbacks, and relays statefully.
  */
-import { core, corex, exit, rtpengine, rr, siputils, sl, textops, tm } from '../ksr';
+import * as core from '../ksr/generated/core';
+import * as corex from '../ksr/generated/corex';
+import * as rr from '../ksr/generated/rr';
+import * as rtpengine from '../ksr/generated/rtpengine';
+import * as siputils from '../ksr/generated/siputils';
+import * as sl from '../ksr/generated/sl';
+import * as textops from '../ksr/generated/textops';
+import * as tm from '../ksr/generated/tm';
+import { exit } from '../ksr';
 import { ON_CALL_FAILURE, ON_MEDIA_REPLY } from './callbacks';
 import { FLAG, SOCKET } from './config';
 import { OFFER_TO_CLIENT, OFFER_TO_MEDIA_SERVER, OFFER_TO_WEBRTC_CLIENT } from './media';

@@ -2,7 +2,10 @@
  * onreply_route[MANAGE_REPLY]: SDP answers pass through rtpengine, and a
  * client's 2xx gets its Contact aliased so in-dialog requests find it.
  */
-import { core, nathelper, rtpengine, textops } from '../ksr';
+import * as core from '../ksr/generated/core';
+import * as nathelper from '../ksr/generated/nathelper';
+import * as rtpengine from '../ksr/generated/rtpengine';
+import * as textops from '../ksr/generated/textops';
 import { FLAG, NAT_TESTS } from './config';
 import { ANSWER_TO_PLAIN_PEER, ANSWER_TO_WEBRTC_CLIENT } from './media';
 

@@ -3,7 +3,16 @@
  * flood bans, scanners, the private port, Max-Forwards, keepalives, sanity.
  */
 import { BUILD_ID } from '../build-info';
-import { core, corex, drop, exit, hdr, htable, kx, maxfwd, pike, sanity, sl } from '../ksr';
+import * as core from '../ksr/generated/core';
+import * as corex from '../ksr/generated/corex';
+import * as hdr from '../ksr/generated/hdr';
+import * as htable from '../ksr/generated/htable';
+import * as kx from '../ksr/generated/kx';
+import * as maxfwd from '../ksr/generated/maxfwd';
+import * as pike from '../ksr/generated/pike';
+import * as sanity from '../ksr/generated/sanity';
+import * as sl from '../ksr/generated/sl';
+import { drop, exit } from '../ksr';
 import { BAN_TABLE, MAX_FORWARDS, SANITY_MSG_CHECKS, SANITY_URI_CHECKS, SCANNER_AGENTS } from './config';
 import { receivedOnPrivateSocket } from './source';
 

@@ -2,7 +2,11 @@
  * request_route{}: the order of the article's config. Every block either
  * returns to let the next one look at the request or ends routing itself.
  */
-import { core, exit, sl, tm, tmx } from '../ksr';
+import * as core from '../ksr/generated/core';
+import * as sl from '../ksr/generated/sl';
+import * as tm from '../ksr/generated/tm';
+import * as tmx from '../ksr/generated/tmx';
+import { exit } from '../ksr';
 import { route_dialog } from './dialog';
 import { route_dispatch } from './dispatch';
 import { route_location } from './location';

@@ -3,7 +3,8 @@
  * private network, or a client on the public side. Everything else in the
  * routing follows from this answer, so it is asked once per message.
  */
-import { dispatcher, kx } from '../ksr';
+import * as dispatcher from '../ksr/generated/dispatcher';
+import * as kx from '../ksr/generated/kx';
 import { DISPATCHER, DS_MATCH, SOCKET } from './config';
 
 /**

@@ -2,7 +2,12 @@
  * event_route[xhttp:request] and event_route[websocket:closed]: browsers open
  * SIP over secure WebSocket on the public WebRTC socket (WEBRTC_PORT).
  */
-import { core, exit, hdr, kx, websocket, xhttp } from '../ksr';
+import * as core from '../ksr/generated/core';
+import * as hdr from '../ksr/generated/hdr';
+import * as kx from '../ksr/generated/kx';
+import * as websocket from '../ksr/generated/websocket';
+import * as xhttp from '../ksr/generated/xhttp';
+import { exit } from '../ksr';
 import { SOCKET } from './config';
 
 /** The HTTP request must be a WebSocket upgrade for the SIP subprotocol on
