@@ -1,0 +1,207 @@
+/**
+ * Mock Kamailio 5.6.3 + app_jsdt for routing tests. See mocks/README.md.
+ *
+ *   const kam = createKamailio({ routing, env, dispatcherList, subscribers });
+ *   const out = kam.request(sipRequest({...}), { proto: 'udp', source: '203.0.113.10:5060', socket: 'public_socket' });
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadApiList, type KemiApi } from '../build/kemi/api-list.ts';
+import { loadCfg, modparam, type KamailioCfg } from './config/cfg.ts';
+import { loadDispatcherList } from './config/dispatcher-list.ts';
+import type { EnvMap } from './config/preprocess.ts';
+import { allModules } from './modules/index.ts';
+import { MsgContext, type Transport } from './runtime/context.ts';
+import { Engine, type Subscriber } from './runtime/engine.ts';
+import { emptyRecord, type Recorded, type Relay, type RouteEnd, type SentReply } from './runtime/outcome.ts';
+import type { RoutingModule } from './runtime/runner.ts';
+import type { Proto } from './runtime/sockets.ts';
+import { handleReply, handleTimeout, type ReplyRun } from './runtime/tm-replies.ts';
+import type { Transaction } from './runtime/transactions.ts';
+import { SipMessage } from './sip/message.ts';
+import { sipReply, type ReplySpec } from './sip/builder.ts';
+import type { Dispatcher } from './state/dispatcher.ts';
+import type { Htables } from './state/htable.ts';
+import type { Location } from './state/location.ts';
+import type { Clock } from './runtime/clock.ts';
+
+export { sipRequest, sipReply, type RequestSpec, type ReplySpec } from './sip/builder.ts';
+export { SipMessage, type Header } from './sip/message.ts';
+export { authorizationValue, parseDigest, type DigestParams } from './auth/digest.ts';
+export type { Binding, LogLine, Relay, RtpengineCall, SentReply, RouteEnd } from './runtime/outcome.ts';
+export type { Subscriber } from './runtime/engine.ts';
+export type { Proto } from './runtime/sockets.ts';
+export type { KamailioCfg, ListenSocket } from './config/cfg.ts';
+export { EXIT_MARKER } from './surface.ts';
+
+export const DEFAULT_CFG = fileURLToPath(new URL('../kamailio.cfg', import.meta.url));
+
+export interface KamailioOptions {
+  /** The routing entry module's namespace (exports ksr_request_route, ksr_reply_route, callbacks...). */
+  routing: RoutingModule;
+  /** Default: kamailio.cfg at the repository root. */
+  cfgPath?: string;
+  /** Environment for #!defenv/#!trydefenv and KSR.kx.get_env. */
+  env?: EnvMap;
+  /** Dispatcher list text, or { file }; default: the cfg's dispatcher list_file if it exists. */
+  dispatcherList?: string | { file: string };
+  subscribers?: readonly Subscriber[];
+  /** Start of the mock clock (ms since epoch); default 2026-01-01T00:00:00Z. */
+  now?: number;
+  /** Override the API list (e.g. one with extra modules loaded). */
+  api?: KemiApi;
+}
+
+export interface TransportSpec {
+  proto: Proto;
+  /** "ip:port" the message comes from. */
+  source: string;
+  /** Receiving socket: a listen socket name, or "proto:ip:port". */
+  socket: string;
+}
+
+interface Outcome {
+  end: RouteEnd;
+  /** The exception when end === 'error'. */
+  error: unknown;
+  replies: SentReply[];
+  relays: Relay[];
+  rtpengine: Recorded['rtpengine'];
+  logs: Recorded['logs'];
+  registrations: Recorded['registrations'];
+  events: Recorded['events'];
+}
+
+export interface RequestOutcome extends Outcome {
+  /** Last reply sent for the request (undefined: none — a dropped or silently ignored request). */
+  reply: SentReply | undefined;
+  /** First relayed branch. */
+  relay: Relay | undefined;
+  flags: number[];
+  bflags: number[];
+  /** Header lumps applied to the request: names removed, "Name: value" lines added. */
+  headers: { removed: string[]; added: string[] };
+  callbacks: { failure: string | null; onreply: string | null; branch: string | null };
+  /** Final values the script left: $ru, $du, forced socket name. */
+  ruri: string;
+  dstUri: string | null;
+  sendSocket: string | null;
+  /** @internal the transaction for follow-ups */
+  readonly tx: Transaction | null;
+}
+
+export interface ReplyOutcome extends Outcome {
+  /** What the UAC receives because of this reply/timeout (forwarded or local), if anything. */
+  forwarded: SentReply | undefined;
+  routes: ReplyRun['routes'];
+  dropped: boolean;
+}
+
+export interface Kamailio {
+  request(message: string | SipMessage, transport: TransportSpec): RequestOutcome;
+  /** A reply from the next hop to the last branch of `out`'s transaction. */
+  replyFromUpstream(out: RequestOutcome, reply: number | string | SipMessage, spec?: ReplySpec): ReplyOutcome;
+  /** The last branch of `out` got no final answer before fr_timer (tm's local 408). */
+  timeout(out: RequestOutcome): ReplyOutcome;
+  readonly cfg: KamailioCfg;
+  readonly clock: Clock;
+  readonly dispatcher: Dispatcher;
+  readonly location: Location;
+  readonly htable: Htables;
+  /** Mock modules skipped because their KEMI module is not in the API list. */
+  readonly unloadedModules: readonly string[];
+  /** A fresh nonce as auth_challenge would issue it now (for building credentials). */
+  nonce(): string;
+}
+
+export function createKamailio(o: KamailioOptions): Kamailio {
+  const env = o.env ?? {};
+  const cfgPath = o.cfgPath ?? DEFAULT_CFG;
+  if (!existsSync(cfgPath)) throw new Error(`mock Kamailio: no cfg at ${cfgPath}`);
+  const cfg = loadCfg(cfgPath, env);
+  // Kamailio runs from the project root (CONTRACT), so a relative list_file is relative to the cfg's folder.
+  const listParam = modparam(cfg, 'dispatcher', 'list_file');
+  const listFile = listParam === undefined ? undefined : resolve(dirname(cfgPath), listParam);
+  const dsSource = o.dispatcherList ?? (listFile !== undefined && existsSync(listFile) ? { file: listFile } : '');
+  const engine = new Engine({
+    api: o.api ?? loadApiList(),
+    cfg,
+    routing: o.routing,
+    modules: allModules(env),
+    dispatcher: loadDispatcherList(dsSource),
+    subscribers: o.subscribers ?? [],
+    now: o.now ?? Date.UTC(2026, 0, 1),
+  });
+  return {
+    request: (message, transport) => runRequest(engine, message, transport),
+    replyFromUpstream: (out, reply, spec) => followUp(out, (tx, rec) => {
+      const branch = lastBranch(tx);
+      const msg = typeof reply === 'number' ? sipReply(branch.relay.message, reply, spec) : typeof reply === 'string' ? SipMessage.parse(reply) : reply.clone();
+      return handleReply(engine, tx, branch, msg, rec);
+    }),
+    timeout: (out) => followUp(out, (tx, rec) => handleTimeout(engine, tx, lastBranch(tx), rec)),
+    cfg,
+    clock: engine.clock,
+    dispatcher: engine.dispatcher,
+    location: engine.location,
+    htable: engine.htables,
+    unloadedModules: engine.unloadedModules,
+    nonce: () => engine.nonces.issue(engine.clock.seconds()),
+  };
+}
+
+function resolveTransport(engine: Engine, t: TransportSpec): Transport {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(t.source);
+  if (!m) throw new Error(`mock Kamailio: source must be "ip:port", got "${t.source}"`);
+  const spec = engine.sockets.parseSpec(t.socket);
+  const socket = spec ? engine.sockets.find(spec.proto, spec.ip, spec.port) : engine.sockets.byName(t.socket);
+  if (!socket) throw new Error(`mock Kamailio: no listen socket "${t.socket}" in the cfg`);
+  return { proto: t.proto, srcIp: m[1]!, srcPort: Number(m[2]), socket };
+}
+
+function runRequest(engine: Engine, message: string | SipMessage, t: TransportSpec): RequestOutcome {
+  const msg = typeof message === 'string' ? SipMessage.parse(message) : message.clone();
+  if (!msg.isRequest) throw new Error('mock Kamailio: request() needs a SIP request');
+  const rec = emptyRecord();
+  const ctx = new MsgContext(msg, resolveTransport(engine, t), 'request', rec);
+  ctx.server = engine.cfg.server;
+  const res = engine.runner.run('ksr_request_route', ctx, false)!;
+  const removed = [...ctx.lumps.removed].map((h) => h.name);
+  return {
+    ...base(res.end, res.error, rec),
+    reply: rec.replies[rec.replies.length - 1],
+    relay: rec.relays[0],
+    flags: [...ctx.flags].sort((a, b) => a - b),
+    bflags: [...ctx.bflags].sort((a, b) => a - b),
+    headers: { removed, added: [...ctx.lumps.inserted, ...ctx.lumps.appended].map((h) => `${h.name}: ${h.value}`) },
+    callbacks: { failure: ctx.tx?.armed.failure ?? ctx.armed.failure, onreply: ctx.tx?.armed.onreply ?? ctx.armed.onreply, branch: ctx.armed.branch },
+    ruri: ctx.ruri,
+    dstUri: ctx.dstUri,
+    sendSocket: ctx.forceSocket?.name ?? null,
+    tx: ctx.tx,
+  };
+}
+
+function base(end: RouteEnd, error: unknown, rec: Recorded): Outcome {
+  return { end, error, replies: rec.replies, relays: rec.relays, rtpengine: rec.rtpengine, logs: rec.logs, registrations: rec.registrations, events: rec.events };
+}
+
+function lastBranch(tx: Transaction): Transaction['branches'][number] {
+  const b = tx.branches[tx.branches.length - 1];
+  if (!b) throw new Error('mock Kamailio: the transaction relayed nothing');
+  return b;
+}
+
+function followUp(out: RequestOutcome, fn: (tx: Transaction, rec: Recorded) => ReplyRun): ReplyOutcome {
+  if (!out.tx) throw new Error('mock Kamailio: this request created no transaction (nothing was t_relay-ed)');
+  const rec = emptyRecord();
+  const run = fn(out.tx, rec);
+  const last = run.routes[run.routes.length - 1];
+  return {
+    ...base(last?.end ?? 'return', run.routes.find((r) => r.end === 'error')?.error, rec),
+    forwarded: run.forwarded ?? undefined,
+    routes: run.routes,
+    dropped: run.dropped,
+  };
+}
