@@ -3,7 +3,7 @@
  * the same lump semantics as KSR.hdr.
  */
 import { defineModule, rc } from './define.ts';
-import { headerLine, removeHeaders } from './hdr.ts';
+import { removeHeaders } from './hdr.ts';
 
 export default defineModule('textops', (k) => {
   const bodyTypes = (): string[] => {
@@ -23,10 +23,6 @@ export default defineModule('textops', (k) => {
       let n = 0;
       for (const name of new Set(names)) n += removeHeaders(k.ctx, name);
       return rc(n > 0);
-    },
-    append_hf(text: string): number {
-      k.ctx.lumps.appended.push(headerLine(text, 'KSR.textops.append_hf'));
-      return 1;
     },
     search(re: string): number {
       return rc(new RegExp(re, 'm').test(k.ctx.msg.toString()));
