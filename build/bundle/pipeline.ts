@@ -61,7 +61,14 @@ export async function runBuild(options: BuildOptions): Promise<BuildReport> {
   if (options.typeCheck) problems.push(...typeCheck(options.tsconfig, options.projectRoot).map((d) => new Error(d)));
   problems.push(...checkNoTryInRouting(join(dirname(options.entry), 'routing'), options.projectRoot));
 
-  const compiled = await compileBundle({ ...options, outFile: bundlePath });
+  let compiled: CompiledBundle;
+  try {
+    compiled = await compileBundle({ ...options, outFile: bundlePath });
+  } catch (error) {
+    // esbuild's messages already name file:line:col (an import that does not resolve, a syntax error).
+    problems.push(error instanceof Error ? error : new Error(String(error)));
+    return { ok: false, problems, notes, bundlePath };
+  }
   const locator = new SourceLocator(compiled.map, options.outDir, options.projectRoot, BUNDLE_FILE);
   const apiListFile = options.apiListPath instanceof URL ? fileURLToPath(options.apiListPath) : options.apiListPath;
   const api = loadApiList(apiListFile);

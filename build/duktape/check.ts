@@ -60,7 +60,12 @@ export function checkInDuktape(bundlePath: string, options: DuktapeCheckOptions 
 }
 
 function interpret(run: SpawnSyncReturns<string>, mapStack: (text: string) => string): DuktapeCheckResult {
-  const failed = (problem: string): DuktapeCheckResult => ({ ok: false, problems: [problem], globals: [], routeError: null });
+  const failed = (problem: string): DuktapeCheckResult => ({
+    ok: false,
+    problems: [problem],
+    globals: [],
+    routeError: null,
+  });
   if (run.error) {
     const timedOut = (run.error as NodeJS.ErrnoException).code === 'ETIMEDOUT';
     return failed(timedOut ? 'Duktape did not finish loading the bundle (endless loop at top level?)' : String(run.error));

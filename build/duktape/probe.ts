@@ -12,7 +12,10 @@ export interface ProbeResult {
   /** `typeof ksr_request_route` after the second load. */
   readonly requestRoute: string;
   readonly globals: readonly string[];
-  /** What ksr_request_route threw other than the exit marker (stack when an Error); null if it was not called or did not throw. */
+  /**
+   * What ksr_request_route threw other than the exit marker (the stack when
+   * an Error); null if it was not called or did not throw.
+   */
   readonly routeError: string | null;
 }
 

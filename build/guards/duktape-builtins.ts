@@ -101,5 +101,6 @@ function declaredNames(program: Program): Set<string> {
 
 function isDeadBranchHelper(node: Node): boolean {
   const id = (node as Node & { id?: Node | null }).id;
-  return node.type === 'FunctionDeclaration' && id?.type === 'Identifier' && HELPERS_WITH_DEAD_BRANCHES.has((id as Identifier).name);
+  if (node.type !== 'FunctionDeclaration' || id?.type !== 'Identifier') return false;
+  return HELPERS_WITH_DEAD_BRANCHES.has((id as Identifier).name);
 }

@@ -18,7 +18,9 @@ export function checkEs5Syntax(bundle: BundleUnderCheck, program: Program | unde
     const { message, loc } = error as SyntaxError & { loc?: { line: number; column: number } };
     const reason = message.replace(/ \(\d+:\d+\)$/, '');
     const where = loc ? bundle.locator.describe(loc.line, loc.column) : bundle.fileName;
-    refusals.push(new GuardRefusal('es5-syntax', `not ES5 (Duktape 2.7 would refuse to load the bundle): ${reason} at ${where}`));
+    refusals.push(
+      new GuardRefusal('es5-syntax', `not ES5 (Duktape 2.7 would refuse to load the bundle): ${reason} at ${where}`),
+    );
   }
   if (program) {
     walk(program, (node) => {

@@ -29,7 +29,10 @@ export function runBundleGuards(bundle: BundleUnderCheck, options: BundleGuardOp
   }
   const refusals = [...checkSize(bundle), ...checkEs5Syntax(bundle, program)];
   if (!program) return refusals;
-  refusals.push(...checkDuktapeBuiltins(bundle, program), ...checkKemiCalls(bundle, program, options.api, options.apiListName));
+  refusals.push(
+    ...checkDuktapeBuiltins(bundle, program),
+    ...checkKemiCalls(bundle, program, options.api, options.apiListName),
+  );
   const entryPoints = checkEntryPoints(bundle);
   refusals.push(...entryPoints.refusals);
   if (entryPoints.globals) {

@@ -39,7 +39,8 @@ describe('a build that passes every guard', () => {
   it('makes every ksr_* export a global function, and nothing else', () => {
     const context: Record<string, unknown> = { KSR: {} };
     runInNewContext(bundle, context);
-    expect(Object.keys(context).filter((name) => typeof context[name] === 'function' && name.startsWith('ksr_')).sort()).toEqual([
+    const globals = Object.keys(context).filter((name) => typeof context[name] === 'function' && name.startsWith('ksr_'));
+    expect(globals.sort()).toEqual([
       'ksr_failure_manage',
       'ksr_reply_route',
       'ksr_request_route',
@@ -54,14 +55,21 @@ describe('a build that passes every guard', () => {
 
   it('hands the build id to BUILD_ID, as the running bundle reports it', () => {
     const replies: string[] = [];
-    const KSR = { is_method: () => true, sl: { sl_send_reply: (code: number, reason: string) => replies.push(`${code} ${reason}`) } };
+    const KSR = {
+      is_method: () => true,
+      sl: { sl_send_reply: (code: number, reason: string) => replies.push(`${code} ${reason}`) },
+    };
     runInNewContext(`${bundle}\nksr_request_route();`, { KSR });
     expect(replies).toEqual([`200 OK ${info.buildId} OPTIONS sip:a@b 9 UDP`]);
   });
 
   it.skipIf(!HAS_DUK)('runs the lowered classes, destructuring, spread and for-of correctly in Duktape', () => {
     const dir = mkdtempSync(join(tmpdir(), 'happy-duk-'));
-    writeFileSync(join(dir, 'ksr.js'), 'var KSR = { is_method: function () { return true; }, sl: { sl_send_reply: function (c, r) { print(c + " " + r); } } };\n');
+    writeFileSync(
+      join(dir, 'ksr.js'),
+      'var KSR = { is_method: function () { return true; },\n' +
+        '  sl: { sl_send_reply: function (code, reason) { print(code + " " + reason); } } };\n',
+    );
     writeFileSync(join(dir, 'call.js'), 'ksr_request_route();\n');
     const run = spawnSync('duk', [join(dir, 'ksr.js'), report.bundlePath, join(dir, 'call.js')], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
@@ -71,40 +79,60 @@ describe('a build that passes every guard', () => {
   it('prints the bundle size in bytes and KiB, and the build id', () => {
     const [line] = formatReport(report, 1234);
     expect(line).toBe(
-      `${report.bundlePath}: ${info.bytes} bytes (${(info.bytes / 1024).toFixed(1)} KiB of 128.0 KiB), build id ${info.buildId}, built in 1.23 s`,
+      `${report.bundlePath}: ${info.bytes} bytes (${(info.bytes / 1024).toFixed(1)} KiB of 128.0 KiB), ` +
+        `build id ${info.buildId}, built in 1.23 s`,
     );
   });
 });
 
+/** Where a bundle guard points: a bundle position, then the fixture's TypeScript line. */
+const fromTs = (fileAndLine: string) => new RegExp(`at kamailio\\.js:\\d+:\\d+ \\(test/fixtures/build/${fileAndLine}\\)`);
+
 describe('a refused build', () => {
   it.each([
-    [
-      'es5-lookbehind',
-      /^not ES5 \(Duktape 2\.7 would refuse to load the bundle\): Invalid regular expression: \/\(\?<=sip:\)\\w\+\/: Invalid group at kamailio\.js:\d+:\d+ \(test\/fixtures\/build\/es5-lookbehind\/main\.ts:5\)$/,
-    ],
-    [
-      'missing-builtin',
-      /^Map does not exist in Duktape 2\.7 \(fails when the route runs\) at kamailio\.js:\d+:\d+ \(test\/fixtures\/build\/missing-builtin\/main\.ts:5\)$/,
-    ],
-    ['no-request-route', /^ksr_request_route is not a global function of kamailio\.js \(ksr_\* globals found: ksr_reply_route\)/],
-    [
-      'failure-callback-typo',
-      /^callback "ksr_failure_typo" passed to t_on_failure at kamailio\.js:\d+:\d+ \(test\/fixtures\/build\/failure-callback-typo\/main\.ts:5\) is not a global function of the bundle$/,
-    ],
-    [
-      'cfg-event-callback',
-      /^callback "ksr_xhttp_evnt" named by modparam\("xhttp", "event_callback"\) at test\/fixtures\/build\/cfg-event-callback\/kamailio\.cfg:6 is not a global function of the bundle$/,
-    ],
-    [
-      'unknown-kemi-function',
-      /^KSR\.acc\.acc_log_request is not in the KEMI API list build\/kemi\/api_list-5\.6\.3\.txt \(module "acc" is not loaded\) at kamailio\.js:\d+:\d+ \(test\/fixtures\/build\/unknown-kemi-function\/main\.ts:5\)$/,
-    ],
-    ['try-in-routing', /^try statement at test\/fixtures\/build\/try-in-routing\/routing\/relay\.ts:4: routing code must not catch/],
-  ])('refuses fixture %s with one message naming the cause and the TypeScript line, and writes nothing', async (fixture, message) => {
+    {
+      fixture: 'es5-lookbehind',
+      cause: 'not ES5 (Duktape 2.7 would refuse to load the bundle): Invalid regular expression: /(?<=sip:)\\w+/: Invalid group',
+      where: fromTs('es5-lookbehind/main.ts:5'),
+    },
+    {
+      fixture: 'missing-builtin',
+      cause: 'Map does not exist in Duktape 2.7 (fails when the route runs)',
+      where: fromTs('missing-builtin/main.ts:5'),
+    },
+    {
+      fixture: 'no-request-route',
+      cause: 'ksr_request_route is not a global function of kamailio.js (ksr_* globals found: ksr_reply_route)',
+      where: /export it from the entry module/,
+    },
+    {
+      fixture: 'failure-callback-typo',
+      cause: 'callback "ksr_failure_typo" passed to t_on_failure',
+      where: fromTs('failure-callback-typo/main.ts:5'),
+    },
+    {
+      fixture: 'cfg-event-callback',
+      cause: 'callback "ksr_xhttp_evnt" named by modparam("xhttp", "event_callback")',
+      where: /at test\/fixtures\/build\/cfg-event-callback\/kamailio\.cfg:6 /,
+    },
+    {
+      fixture: 'unknown-kemi-function',
+      cause: 'KSR.acc.acc_log_request is not in the KEMI API list build/kemi/api_list-5.6.3.txt (module "acc" is not loaded)',
+      where: fromTs('unknown-kemi-function/main.ts:5'),
+    },
+    {
+      fixture: 'try-in-routing',
+      cause: 'try statement at test/fixtures/build/try-in-routing/routing/relay.ts:4: routing code must not catch',
+      where: /only the entry wrapper in src\/ksr\/ may catch/,
+    },
+  ])('refuses fixture $fixture with one message naming the cause and where, and writes nothing', async (refusal) => {
+    const { fixture, cause, where } = refusal;
     const options = fixtureBuild(fixture);
     const report = await runBuild(options);
     expect(report.ok).toBe(false);
-    expect(report.problems.map((problem) => problem.message)).toEqual([expect.stringMatching(message)]);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]!.message).toContain(cause);
+    expect(report.problems[0]!.message).toMatch(where);
     expect(existsSync(options.outDir)).toBe(false);
   });
 
@@ -114,7 +142,18 @@ describe('a refused build', () => {
     writeFileSync(join(copy, 'filler.ts'), `export const FILLER = '${'x'.repeat(140 * 1024)}';\n`);
     const report = await runBuild(fixtureBuild('oversized', { entry: join(copy, 'main.ts') }));
     expect(report.problems.map((problem) => problem.message)).toEqual([
-      expect.stringMatching(/^kamailio\.js is 14\d{4} bytes \(1[34]\d\.\d KiB\), over the 131072-byte \(128 KiB\) limit: .* Largest sources: .*oversized\/filler\.ts 140\.0 KiB/),
+      expect.stringMatching(
+        /^kamailio\.js is 14\d{4} bytes \(1[34]\d\.\d KiB\), over the 131072-byte \(128 KiB\) limit: .* Largest sources: .*oversized\/filler\.ts 140\.0 KiB/,
+      ),
+    ]);
+  });
+
+  it('refuses an entry whose import does not resolve, naming file:line:col', async () => {
+    const entry = join(mkdtempSync(join(tmpdir(), 'unresolved-')), 'main.ts');
+    writeFileSync(entry, "import { relay } from './routing/relay';\nexport const ksr_request_route = relay;\n");
+    const report = await runBuild(fixtureBuild('happy', { entry }));
+    expect(report.problems.map((problem) => problem.message)).toEqual([
+      expect.stringMatching(/^esbuild could not bundle .*main\.ts:\n.*main\.ts:1:23: Could not resolve "\.\/routing\/relay"$/),
     ]);
   });
 
@@ -129,9 +168,10 @@ describe('a refused build', () => {
   it('runs the type check first when asked, reporting errors as file:line', async () => {
     const project = mkdtempSync(join(tmpdir(), 'typecheck-build-'));
     writeFileSync(join(project, 'main.ts'), 'export function ksr_request_route(): void {\n  const n: number = "x";\n}\n');
-    writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, lib: ['ES5'], types: [] }, include: ['main.ts'] }));
+    const tsconfig = join(project, 'tsconfig.json');
+    writeFileSync(tsconfig, JSON.stringify({ compilerOptions: { strict: true, lib: ['ES5'], types: [] }, include: ['main.ts'] }));
     const report = await runBuild(
-      fixtureBuild('happy', { projectRoot: project, entry: join(project, 'main.ts'), tsconfig: join(project, 'tsconfig.json'), typeCheck: true }),
+      fixtureBuild('happy', { projectRoot: project, entry: join(project, 'main.ts'), tsconfig, typeCheck: true }),
     );
     expect(report.problems.map((problem) => problem.message)).toContain(
       "main.ts:2:9 error TS2322: Type 'string' is not assignable to type 'number'.",
@@ -148,7 +188,11 @@ describe('a refused build', () => {
 
 describe('npm run build', () => {
   const cli = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
-    spawnSync(process.execPath, ['--import', 'tsx', 'build/build.ts', '--no-typecheck', ...args], { cwd: PROJECT_ROOT, encoding: 'utf8', env });
+    spawnSync(process.execPath, ['--import', 'tsx', 'build/build.ts', '--no-typecheck', ...args], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env,
+    });
 
   it('prints the size and build id and exits 0, noting a Duktape check skipped for lack of duk', () => {
     const outDir = mkdtempSync(join(tmpdir(), 'cli-'));

@@ -12,7 +12,8 @@ export const PROJECT_ROOT = '/project';
 /** A map whose `sources` resolve against /project/dist, as a written bundle's would. */
 export function craftedBundle(code: string, map?: { sources: string[]; mappings: string }): BundleUnderCheck {
   const sourceMap = { version: 3 as const, names: [], sources: map?.sources ?? [], mappings: map?.mappings ?? '' };
-  return { code, fileName: 'kamailio.js', locator: new SourceLocator(sourceMap, `${PROJECT_ROOT}/dist`, PROJECT_ROOT, 'kamailio.js') };
+  const locator = new SourceLocator(sourceMap, `${PROJECT_ROOT}/dist`, PROJECT_ROOT, 'kamailio.js');
+  return { code, fileName: 'kamailio.js', locator };
 }
 
 export function craftedProgram(code: string): { bundle: BundleUnderCheck; program: Program } {

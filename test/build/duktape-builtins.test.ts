@@ -27,7 +27,7 @@ describe('duktape-builtins guard', () => {
     'Array.of',
     'Symbol.asyncIterator',
   ])('refuses %s', (member) => {
-    expect(check(`var x = ${member};`)).toEqual([expect.stringMatching(new RegExp(`^${member.replace('.', '\\.')} does not exist`))]);
+    expect(check(`var x = ${member};`)).toEqual([expect.stringMatching(new RegExp(`^${member} does not exist`))]);
   });
 
   it.each([
@@ -67,8 +67,8 @@ describe('duktape-builtins guard', () => {
   });
 
   it.each([
-    ['_unsupported_iterable_to_array', 'function _unsupported_iterable_to_array(o) { if (o instanceof Object) return Array.from(o); }'],
-    ['_wrap_native_super', 'function _wrap_native_super(C) { var _cache = typeof Map === "function" ? new Map() : undefined; }'],
+    ['_unsupported_iterable_to_array', 'function _unsupported_iterable_to_array(o) { return Array.from(o); }'],
+    ['_wrap_native_super', 'function _wrap_native_super(C) { var c = typeof Map === "function" ? new Map() : undefined; }'],
   ])('accepts the swc helper %s, whose use of a missing built-in never runs in Duktape', (_helper, code) => {
     expect(check(code)).toEqual([]);
   });

@@ -24,6 +24,8 @@ describe('size guard', () => {
 
   it('counts bytes, not characters', () => {
     const code = `var s = "${'é'.repeat(JSDT_SCRIPT_MAX_SIZE / 2)}";`;
-    expect(messages(checkSize(craftedBundle(code)))).toEqual([expect.stringMatching(/^kamailio\.js is 131083 bytes.*the rest\.$/)]);
+    expect(messages(checkSize(craftedBundle(code)))).toEqual([
+      expect.stringMatching(/^kamailio\.js is 131083 bytes.*the rest\.$/),
+    ]);
   });
 });

@@ -45,7 +45,9 @@ describe.skipIf(duktapeVersion() === undefined)('Duktape load check', () => {
   it('refuses a bundle that throws at load time, with Duktape\'s own message', () => {
     const result = checkInDuktape(join(FIXTURES, 'throws-at-load.js'));
     expect(result.ok).toBe(false);
-    expect(result.problems).toEqual([expect.stringMatching(/^Duktape could not load the bundle: Error: boom at load time\n {4}at global \(.*throws-at-load\.js:2\)/)]);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^Duktape could not load the bundle: Error: boom at load time\n {4}at global \(.*throws-at-load\.js:2\)/),
+    ]);
   });
 
   it('refuses a bundle with a syntax error, with Duktape\'s own message', () => {
