@@ -76,7 +76,7 @@ export default defineModule('sanity', (k) => {
   return {
     sanity_check(msgChecks: number, uriChecks: number): number {
       // w_sanity_check: out-of-range check masks log an error and fail.
-      if (msgChecks < 1 || msgChecks >= 1 << 14 || uriChecks < 1 || uriChecks >= 16) return -1;
+      if (msgChecks < 1 || msgChecks >= 1 << 15 || uriChecks < 1 || uriChecks >= 16) return -1;
       return run(msgChecks);
     },
     sanity_check_defaults: (): number => run(DEFAULT_CHECKS),
