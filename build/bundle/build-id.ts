@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 
-export const BUILD_ID_LENGTH = 12;
+const BUILD_ID_LENGTH = 12;
 
 /** What `__KSR_BUILD_ID__` (src/build-info.ts) is defined as before stamping. */
 export const BUILD_ID_PLACEHOLDER = '@@KSRBUILD@@';

@@ -8,15 +8,14 @@ import { build, type Message } from 'esbuild';
 import { BUILD_ID_PLACEHOLDER } from './build-id.ts';
 
 /** The IIFE's return value: the entry module's exports. */
-export const EXPORTS_GLOBAL = '__ksr';
+const EXPORTS_GLOBAL = '__ksr';
 
 /**
  * app_jsdt finds callbacks as global functions by name, so every `ksr_*`
  * export is copied onto the global object. Top-level `this` is the global in
  * Duktape; re-running it on reload simply overwrites the same properties.
  */
-export const KSR_GLOBALS_FOOTER =
-  '(function(g){for(var k in __ksr){if(k.indexOf("ksr_")===0){g[k]=__ksr[k];}}})(this);';
+const KSR_GLOBALS_FOOTER = `(function(g){for(var k in ${EXPORTS_GLOBAL}){if(k.indexOf("ksr_")===0){g[k]=${EXPORTS_GLOBAL}[k];}}})(this);`;
 
 export interface BundleInput {
   readonly entry: string;

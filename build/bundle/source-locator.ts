@@ -63,7 +63,7 @@ export class SourceLocator {
   }
 
   /** Project-relative path of a map source, as messages name files. */
-  sourceFile(source: string): string {
+  private sourceFile(source: string): string {
     return relative(this.projectRoot, resolve(this.mapDir, source)).split(sep).join('/');
   }
 

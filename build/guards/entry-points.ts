@@ -7,7 +7,7 @@
 import { runInContext, createContext } from 'node:vm';
 import { GuardRefusal, type BundleUnderCheck } from './refusal.ts';
 
-export const REQUEST_ROUTE = 'ksr_request_route';
+const REQUEST_ROUTE = 'ksr_request_route';
 
 const LOAD_TIMEOUT_MS = 2_000;
 
