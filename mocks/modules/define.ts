@@ -7,12 +7,15 @@
 import type { Engine } from '../runtime/engine.ts';
 import type { Impl } from '../surface.ts';
 
-export interface ModuleDef {
+export type Impls = Readonly<Record<string, Impl>>;
+
+/** `T` keeps the function names, so tests can type the KSR object from the mock itself. */
+export interface ModuleDef<T extends Impls = Impls> {
   readonly module: string;
-  create(k: Engine): Readonly<Record<string, Impl>>;
+  create(k: Engine): T;
 }
 
-export function defineModule(module: string, create: (k: Engine) => Readonly<Record<string, Impl>>): ModuleDef {
+export function defineModule<T extends Impls>(module: string, create: (k: Engine) => T): ModuleDef<T> {
   return { module, create };
 }
 

@@ -1,7 +1,7 @@
 /** The KSR surface behaves like app_jsdt builds it: types, coercion, arity, exit. */
 import { describe, expect, it } from 'vitest';
 import { EXIT_MARKER } from '../../mocks/index.ts';
-import { K, OPTIONS, UDP_CLIENT, inRoute, kam } from './helpers.ts';
+import { K, OPTIONS, UDP_CLIENT, inRoute, kam, rawKsr, type Fn } from './helpers.ts';
 
 describe('KSR surface (app_jsdt semantics)', () => {
   it('returns booleans for core bool functions and numbers for module int functions', () => {
@@ -39,12 +39,12 @@ describe('KSR surface (app_jsdt semantics)', () => {
   });
 
   it('has no function that is not in the API list: calling one is a TypeError', () => {
-    expect(() => inRoute((k) => k['nosuchfn']!())).toThrow(TypeError);
-    expect(() => inRoute((k) => k.sl['no_such_fn']!())).toThrow(TypeError);
+    expect(() => inRoute(() => (rawKsr()['nosuchfn'] as unknown as Fn)())).toThrow(TypeError);
+    expect(() => inRoute(() => rawKsr()['sl']!['no_such_fn']!())).toThrow(TypeError);
   });
 
   it('throws "not implemented" for a listed function the mock does not model', () => {
-    expect(() => inRoute((k) => k.textops.subst_body('/a/b/'))).toThrow('mock KSR: KSR.textops.subst_body is not implemented');
+    expect(() => inRoute(() => rawKsr()['textops']!['subst_body']!('/a/b/'))).toThrow('mock KSR: KSR.textops.subst_body is not implemented');
   });
 
   it('KSR.x.exit() throws the exit marker, which a try/catch swallows exactly like in Duktape', () => {
