@@ -5,6 +5,7 @@
  * routing. Loopback only, ports 25000-25999.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
@@ -12,7 +13,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, PROJECT_DIR } from '../../scripts/lib/env.ts';
 import { projectBundle, type ProjectBundle } from '../support/bundle.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
-import { sendRequest, type SipClientOptions } from '../support/sip-client.ts';
+import { startRtpengine, type RtpengineInstance } from '../support/rtpengine.ts';
+import { SipClient, sendRequest, type SipClientOptions } from '../support/sip-client.ts';
 
 const CFG = join(PROJECT_DIR, 'kamailio.cfg');
 
@@ -43,8 +45,11 @@ function tlsHandshake(port: number): Promise<{ subject: string }> {
   });
 }
 
+const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
+
 describe('Kamailio with kamailio.cfg and dist/kamailio.js', () => {
   let bundle: ProjectBundle;
+  let rtp: RtpengineInstance;
   let kam: KamailioInstance;
   let failed = false;
   const client = (transport: 'udp' | 'tcp', extra: Partial<SipClientOptions> = {}): SipClientOptions => ({
@@ -57,13 +62,21 @@ describe('Kamailio with kamailio.cfg and dist/kamailio.js', () => {
 
   beforeAll(async () => {
     bundle = projectBundle();
-    kam = await startKamailio({ name: 'engine-kamailio', bundle: bundle.path, env: { SIP_DOMAIN: 'example.test' } });
+    rtp = await startRtpengine({ name: 'engine-rtpengine' });
+    kam = await startKamailio({
+      name: 'engine-kamailio',
+      bundle: bundle.path,
+      env: { SIP_DOMAIN: 'example.test' },
+      rtpengineNg: rtp.ng,
+      subscribers: [{ user: 'alice', password: 'secret' }],
+    });
   });
   afterEach(({ task }) => {
     if (task.result?.state === 'fail') failed = true;
   });
   afterAll(async () => {
     await kam?.stop({ failed });
+    await rtp?.stop({ failed });
   });
 
   it('answers an OPTIONS keepalive over UDP with the reply of the TypeScript routing', async () => {
@@ -112,6 +125,46 @@ describe('Kamailio with kamailio.cfg and dist/kamailio.js', () => {
 
   it('serves TLS on WEBRTC_PORT with the configured certificate', async () => {
     expect(await tlsHandshake(kam.ports.webrtc)).toEqual({ subject: 'example.test' });
+  });
+
+  it('reaches rtpengine on RTPENGINE_NG', async () => {
+    const show = await kam.rpc('rtpengine.show', 'all');
+    expect(show).toContain(`url: ${rtp.ng}`);
+    expect(show).toMatch(/disabled: 0/);
+  });
+
+  it('checks REGISTER digests against the ha1/ha1b columns written by the subscriber CLI', async () => {
+    const c = await SipClient.open(client('udp'));
+    try {
+      const register = async (digestUser: string, password: string): Promise<number> => {
+        const uri = 'sip:example.test';
+        const base = {
+          method: 'REGISTER',
+          uri,
+          from: `<sip:alice@example.test>;tag=${digestUser.length}`,
+          to: '<sip:alice@example.test>',
+          callId: `reg-${digestUser}-${password}@127.0.0.3`,
+          headers: [`Contact: <sip:alice@127.0.0.3:${c.localPort}>`, 'Expires: 60'],
+        };
+        const challenge = (await c.request({ ...base, cseq: 1 })).pop()!;
+        expect(challenge.status).toBe(401);
+        const auth = challenge.header('WWW-Authenticate') ?? '';
+        expect(auth).toMatch(/realm="example\.test"/);
+        const nonce = /nonce="([^"]+)"/.exec(auth)?.[1] ?? '';
+        // ha1 of "alice" is md5(alice:realm:pw); a phone sending "alice@example.test"
+        // is checked against ha1b = md5(alice@example.test:realm:pw).
+        const response = md5(`${md5(`${digestUser}:example.test:${password}`)}:${nonce}:${md5(`REGISTER:${uri}`)}`);
+        const authorization =
+          `Authorization: Digest username="${digestUser}", realm="example.test", nonce="${nonce}", ` +
+          `uri="${uri}", response="${response}", algorithm=MD5`;
+        return (await c.request({ ...base, cseq: 2, headers: [...base.headers, authorization] })).pop()!.status!;
+      };
+      expect(await register('alice', 'secret')).toBe(200);
+      expect(await register('alice@example.test', 'secret')).toBe(200);
+      expect(await register('alice', 'wrong')).not.toBe(200);
+    } finally {
+      c.close();
+    }
   });
 });
 
