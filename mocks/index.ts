@@ -87,6 +87,10 @@ export interface RequestOutcome extends Outcome {
   ruri: string;
   dstUri: string | null;
   sendSocket: string | null;
+  /** set_forward_no_connect / set_reply_no_connect were called. */
+  noConnect: { forward: boolean; reply: boolean };
+  /** tm timers set by t_set_fr / t_set_fr_inv (ms), when a transaction exists. */
+  timers: Record<string, number>;
   /** @internal the transaction for follow-ups */
   readonly tx: Transaction | null;
 }
@@ -179,6 +183,8 @@ function runRequest(engine: Engine, message: string | SipMessage, t: TransportSp
     ruri: ctx.ruri,
     dstUri: ctx.dstUri,
     sendSocket: ctx.forceSocket?.name ?? null,
+    noConnect: { ...ctx.noConnect },
+    timers: { ...ctx.tx?.timers },
     tx: ctx.tx,
   };
 }

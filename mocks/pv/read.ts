@@ -5,7 +5,7 @@
  * strings ($rp, $dp, $cs, $pr, $dP), and absent values as null.
  * An unknown PV throws instead of returning null.
  */
-import { canonicalName, type SipMessage } from '../sip/message.ts';
+import type { SipMessage } from '../sip/message.ts';
 import { nameAddrParam, parseNameAddr, parseUri, uriTransport, type SipUri } from '../sip/uri.ts';
 import type { MsgContext } from '../runtime/context.ts';
 import type { Engine } from '../runtime/engine.ts';
@@ -168,8 +168,4 @@ function replyCode(ctx: MsgContext): number {
   if (ctx.route === 'onreply' || ctx.route === 'reply') return ctx.msg.start.kind === 'reply' ? ctx.msg.start.status : 0;
   if (ctx.route === 'failure') return ctx.reply?.start.kind === 'reply' ? ctx.reply.start.status : 0;
   return ctx.tx?.uasStatus ?? 0;
-}
-
-export function isHeaderName(a: string, b: string): boolean {
-  return canonicalName(a) === canonicalName(b);
 }

@@ -32,6 +32,8 @@ export interface Relay {
   /** The message as sent: our Via and Record-Route on top, lumps applied. */
   message: SipMessage;
   branch: number;
+  /** set_forward_no_connect(): only an existing TCP/TLS connection may be used. */
+  noConnect: boolean;
 }
 
 export interface RtpengineCall {

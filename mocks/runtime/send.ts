@@ -106,5 +106,5 @@ export function buildRelay(ctx: MsgContext, sockets: Sockets, branch: number, vi
     [via, ...recordRouteHeaders(ctx, socket), ...headers],
     ctx.outgoingBody(),
   );
-  return { route: ctx.route, method, ruri, dstUri: ctx.dstUri, destination, socket, message, branch };
+  return { route: ctx.route, method, ruri, dstUri: ctx.dstUri, destination, socket, message, branch, noConnect: ctx.noConnect.forward };
 }
