@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { createKamailio, sipRequest } from '../../mocks/index.ts';
+import { guardEntry } from '../../src/ksr/entry';
+import { drop, exit } from '../../src/ksr/exit';
+import * as sl from '../../src/ksr/generated/sl';
+import { ENV, FROM_CLIENT_UDP } from '../routing/scenario.ts';
+
+function kamailioRunning(route: () => void) {
+  return createKamailio({ routing: { ksr_request_route: guardEntry('ksr_request_route', route, true) }, env: ENV });
+}
+
+const OPTIONS = sipRequest({ method: 'OPTIONS', ruri: 'sip:100@198.51.100.10' });
+
+describe('entry wrapper', () => {
+  it('answers 500 instead of dropping the request when the routing throws, and logs the stack with the build id', () => {
+    const kam = kamailioRunning(() => {
+      throw new Error('routing bug');
+    });
+    const out = kam.request(OPTIONS, FROM_CLIENT_UDP);
+    expect(out.reply).toMatchObject({ code: 500, reason: 'Server Internal Error' });
+    const error = out.logs.find((l) => l.level === 'ERROR' && l.text.includes('routing error in ksr_request_route (build test)'));
+    expect(error?.text).toContain('Error: routing bug');
+  });
+
+  it('logs a thrown non-Error value too', () => {
+    const kam = kamailioRunning(() => {
+      throw 'plain string';
+    });
+    const out = kam.request(OPTIONS, FROM_CLIENT_UDP);
+    expect(out.logs.map((l) => l.text).join('')).toContain('plain string');
+  });
+
+  it('lets KSR.x.exit() end the route as app_jsdt expects, after the reply already sent', () => {
+    const kam = kamailioRunning(() => {
+      sl.sl_send_reply(202, 'Accepted');
+      exit();
+    });
+    const out = kam.request(OPTIONS, FROM_CLIENT_UDP);
+    expect(out.end).toBe('exit');
+    expect(out.replies.map((r) => r.code)).toEqual([202]);
+  });
+
+  it('lets KSR.x.drop() drop the request without any reply', () => {
+    const out = kamailioRunning(() => drop()).request(OPTIONS, FROM_CLIENT_UDP);
+    expect(out.end).toBe('drop');
+    expect(out.replies).toEqual([]);
+  });
+
+  it('never answers an ACK, which has no reply in SIP', () => {
+    const kam = kamailioRunning(() => {
+      throw new Error('routing bug');
+    });
+    const out = kam.request(sipRequest({ method: 'ACK', ruri: 'sip:100@198.51.100.10' }), FROM_CLIENT_UDP);
+    expect(out.replies).toEqual([]);
+  });
+
+  it('does not reply from routes that have no request to answer', () => {
+    const route = guardEntry(
+      'ksr_onreply_manage',
+      () => {
+        throw new Error('bug in reply route');
+      },
+      false,
+    );
+    const kam = createKamailio({ routing: { ksr_request_route: guardEntry('ksr_request_route', () => route(''), false) }, env: ENV });
+    const out = kam.request(OPTIONS, FROM_CLIENT_UDP);
+    expect(out.replies).toEqual([]);
+    expect(out.logs.map((l) => l.text).join('')).toContain('routing error in ksr_onreply_manage');
+  });
+});
