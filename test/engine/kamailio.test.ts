@@ -127,6 +127,27 @@ describe('Kamailio with kamailio.cfg and dist/kamailio.js', () => {
     expect(await tlsHandshake(kam.ports.webrtc)).toEqual({ subject: 'example.test' });
   });
 
+  it('hands a WebSocket upgrade on WEBRTC_PORT to ksr_xhttp_event, which completes the handshake', async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port: kam.ports.webrtc, rejectUnauthorized: false }, () => {
+        socket.write(
+          `GET / HTTP/1.1\r\nHost: example.test:${kam.ports.webrtc}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+            'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: sip\r\n' +
+            'Origin: https://example.test\r\n\r\n',
+        );
+      });
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString('latin1'));
+      });
+      socket.once('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 101 /);
+    expect(reply).toMatch(/\r\nSec-WebSocket-Protocol: sip\r\n/);
+    // RFC 6455's example key and its accept value.
+    expect(reply).toMatch(/\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK\+xOo=\r\n/);
+  });
+
   it('reaches rtpengine on RTPENGINE_NG', async () => {
     const show = await kam.rpc('rtpengine.show', 'all');
     expect(show).toContain(`url: ${rtp.ng}`);
