@@ -20,18 +20,18 @@ export interface ReplyRun {
   dropped: boolean;
 }
 
-function replyCtx(tx: Transaction, branch: Branch, reply: SipMessage, route: 'reply' | 'onreply', rec: Recorded): MsgContext {
+function replyCtx(tx: Transaction, branch: Branch, reply: SipMessage, rec: Recorded): MsgContext {
   const d = branch.relay.destination;
-  const ctx = new MsgContext(reply, { proto: d.proto, srcIp: d.host, srcPort: d.port, socket: branch.relay.socket }, route, rec);
+  const ctx = new MsgContext(reply, { proto: d.proto, srcIp: d.host, srcPort: d.port, socket: branch.relay.socket }, 'reply', rec);
   ctx.tx = tx;
   ctx.flags = tx.request.flags;
   ctx.avps = tx.request.avps;
   return ctx;
 }
 
-/** The reply as tm relays it: our Via removed, 503 mapped to 500. */
-function forward(tx: Transaction, reply: SipMessage, rec: Recorded): SentReply {
-  const out = reply.clone();
+/** The reply as tm relays it: lumps of the reply routes applied, our Via removed, 503 mapped to 500. */
+function forward(tx: Transaction, ctx: MsgContext, rec: Recorded): SentReply {
+  const out = new SipMessage({ ...ctx.msg.start }, ctx.outgoingHeaders(), ctx.outgoingBody());
   const viaIdx = out.headers.findIndex((h) => canonicalName(h.name) === 'via');
   if (viaIdx >= 0) {
     const vias = splitList(out.headers[viaIdx]!.value);
@@ -49,7 +49,7 @@ function forward(tx: Transaction, reply: SipMessage, rec: Recorded): SentReply {
 export function handleReply(k: Engine, tx: Transaction, branch: Branch, reply: SipMessage, rec: Recorded): ReplyRun {
   const run: ReplyRun = { routes: [], forwarded: null, dropped: false };
   const status = reply.start.kind === 'reply' ? reply.start.status : 0;
-  const core = replyCtx(tx, branch, reply, 'reply', rec);
+  const core = replyCtx(tx, branch, reply, rec);
   const r0 = k.runner.run('ksr_reply_route', core, true);
   if (r0) run.routes.push({ route: 'ksr_reply_route', ...r0 });
   if (core.drop) {
@@ -57,8 +57,11 @@ export function handleReply(k: Engine, tx: Transaction, branch: Branch, reply: S
     return run;
   }
   branch.replies.push(reply);
+  // lumps added in ksr_reply_route and in the onreply route both go out with the relayed reply
+  let last = core;
   if (tx.armed.onreply !== null) {
-    const on = replyCtx(tx, branch, reply, 'onreply', rec);
+    const on = core.fork('onreply', rec);
+    last = on;
     const r1 = k.runner.run(tx.armed.onreply, on, true);
     if (r1) run.routes.push({ route: tx.armed.onreply, ...r1 });
     // drop() in an onreply route only discards provisional replies (tm docs, onreply_route).
@@ -68,15 +71,15 @@ export function handleReply(k: Engine, tx: Transaction, branch: Branch, reply: S
     }
   }
   if (status < 200) {
-    if (status > 100 && !tx.finalSent) run.forwarded = forward(tx, reply, rec);
+    if (status > 100 && !tx.finalSent) run.forwarded = forward(tx, last, rec);
     return run;
   }
   branch.final = status;
   if (status < 300) {
-    if (!tx.finalSent || tx.uasStatus < 300) run.forwarded = forward(tx, reply, rec);
+    if (!tx.finalSent || tx.uasStatus < 300) run.forwarded = forward(tx, last, rec);
     return run;
   }
-  return failure(k, tx, reply, rec, run);
+  return failure(k, tx, reply, last, rec, run);
 }
 
 /** A branch that got no final reply before fr_timer: tm fakes a local 408. */
@@ -87,10 +90,11 @@ export function handleTimeout(k: Engine, tx: Transaction, branch: Branch, rec: R
     .map((name) => req.all(name)[0])
     .filter((h) => h !== undefined);
   const reply = new SipMessage({ kind: 'reply', version: 'SIP/2.0', status: 408, reason: 'Request Timeout' }, headers, '');
-  return failure(k, tx, reply, rec, { routes: [], forwarded: null, dropped: false }, true);
+  return failure(k, tx, reply, null, rec, { routes: [], forwarded: null, dropped: false });
 }
 
-function failure(k: Engine, tx: Transaction, reply: SipMessage, rec: Recorded, run: ReplyRun, local = false): ReplyRun {
+/** `received` is the reply's context (null for tm's local 408), relayed when the failure route does nothing. */
+function failure(k: Engine, tx: Transaction, reply: SipMessage, received: MsgContext | null, rec: Recorded, run: ReplyRun): ReplyRun {
   const before = tx.branches.length;
   const repliesBefore = tx.uasReplies.length;
   const name = tx.armed.failure;
@@ -110,13 +114,13 @@ function failure(k: Engine, tx: Transaction, reply: SipMessage, rec: Recorded, r
     return run;
   }
   if (tx.branches.length > before || tx.finalSent) return run;
-  if (local) {
+  if (received) {
+    run.forwarded = forward(tx, received, rec);
+  } else {
     const sent: SentReply = { code: 408, reason: 'Request Timeout', headers: [], message: reply, by: 'tm' };
     rec.replies.push(sent);
     tx.uasReplies.push(sent);
     run.forwarded = sent;
-  } else {
-    run.forwarded = forward(tx, reply, rec);
   }
   return run;
 }

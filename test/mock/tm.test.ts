@@ -197,6 +197,18 @@ describe('transaction follow-ups', () => {
     expect(seen).toEqual([0, -1]);
   });
 
+  it('sends a reply out with the lumps added in ksr_reply_route and the onreply route', () => {
+    const m = kam({
+      ...routing(),
+      ksr_reply_route: () => K().hdr.append('X-Core: 1\r\n'),
+      ksr_onreply_manage: () => K().nathelper.set_contact_alias(),
+    });
+    const out = m.request(invite(), TCP_CLIENT);
+    const r = m.replyFromUpstream(out, 200, { headers: [['Contact', '<sip:bob@192.168.5.5:5060>']] });
+    expect(r.forwarded?.message.get('Contact')).toBe('<sip:bob@192.168.5.5:5060;alias=10.0.0.11~5080~1>');
+    expect(r.forwarded?.message.get('X-Core')).toBe('1');
+  });
+
   it('drops a reply in ksr_reply_route with KSR.x.drop()', () => {
     const m = kam({ ...routing(), ksr_reply_route: () => K().x.drop() });
     const out = m.request(invite(), TCP_CLIENT);
