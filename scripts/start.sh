@@ -44,7 +44,10 @@ done
 
 "$TSX" scripts/lib/db.ts ensure "$DB_URL"
 
-if [ -z "${TLS_CERT:-}" ]; then
+if [ -z "${TLS_CERT:-}" ] && ! command -v openssl >/dev/null; then
+  # kamailio.cfg then runs without its TLS socket rather than not at all.
+  say "openssl is missing (Debian package openssl): no TLS_CERT, so no WebRTC (TLS) socket"
+elif [ -z "${TLS_CERT:-}" ]; then
   # Throwaway self-signed pair for the WebRTC (TLS) socket, kept across
   # restarts so a browser that accepted it once keeps working.
   TLS_CERT=$RUN_DIR/tls/kamailio-selfsigned.pem
@@ -53,7 +56,8 @@ if [ -z "${TLS_CERT:-}" ]; then
     mkdir -p "$RUN_DIR/tls"
     san=()
     for host in "$SIP_DOMAIN" "$PUBLIC_IP"; do
-      if [[ $host =~ ^[0-9.]+$ || $host == *:* ]]; then san+=("IP:$host"); else san+=("DNS:$host"); fi
+      if [[ $host =~ ^[0-9.]+$ || $host == *:* ]]; then entry="IP:$host"; else entry="DNS:$host"; fi
+      [[ " ${san[*]} " == *" $entry "* ]] || san+=("$entry")
     done
     san_list=$(IFS=,; echo "${san[*]}")
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
@@ -104,8 +108,10 @@ fi
 # Kamailio for rtpengine_disable_tout seconds.
 "$TSX" scripts/lib/rtpengine.ts wait 10000 || die "rtpengine is not answering on $RTPENGINE_NG"
 
+webrtc="WebRTC tls $LOCAL_IP:$WEBRTC_PORT"
+[ -n "${TLS_CERT:-}" ] || webrtc="no WebRTC (TLS_CERT unset)"
 say "Kamailio: SIP udp/tcp $LOCAL_IP:$SIP_PORT (public $PUBLIC_IP), private $LOCAL_IP:$PRIVATE_PORT," \
-  "WebRTC tls $LOCAL_IP:$WEBRTC_PORT, domain $SIP_DOMAIN, runtime dir $RUN_DIR"
+  "$webrtc, domain $SIP_DOMAIN, runtime dir $RUN_DIR"
 kamailio -f kamailio.cfg -DD -E -P "$RUN_DIR/kamailio.pid" -Y "$RUN_DIR" &
 KAMAILIO_PID=$!
 
