@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
   kamailio kamailio-extra-modules kamailio-tls-modules kamailio-websocket-modules
   kamailio-sqlite-modules kamailio-utils-modules
-  rtpengine-daemon haproxy sip-tester duktape sqlite3 nftables iproute2 tshark
+  rtpengine-daemon haproxy sip-tester duktape sqlite3 openssl nftables iproute2 tshark
 )
 
 missing=()

@@ -1,7 +1,8 @@
 /**
  * The transport a request will leave on, read from the destination URI
  * ($du when set: lookup()'s received address, handle_ruri_alias(), the
- * dispatcher; otherwise the R-URI). SIP's default transport is UDP.
+ * dispatcher; otherwise the R-URI). SIP's default transport is UDP; a TLS
+ * client's destination always carries ;transport=tls from its received address.
  */
 import * as kx from '../ksr/generated/kx';
 
@@ -13,10 +14,7 @@ export function destinationProto(): Proto {
   const destination = kx.get_duri();
   const uri = String(destination === null ? kx.get_ruri() : destination);
   const match = TRANSPORT_PARAM.exec(uri);
-  if (match === null) {
-    return uri.lastIndexOf('sips:', 0) === 0 ? 'tls' : 'udp';
-  }
-  return match[1]!.toLowerCase() as Proto;
+  return match === null ? 'udp' : (match[1]!.toLowerCase() as Proto);
 }
 
 export function isWebSocket(proto: Proto): boolean {

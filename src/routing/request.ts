@@ -40,14 +40,13 @@ function route_cancel(): void {
   exit();
 }
 
-/** A retransmission of a request being processed is absorbed by tm. */
+/** A retransmission is absorbed by tm: t_check_trans() resends the last
+ * reply of a known transaction, and t_precheck_trans() catches a copy another
+ * worker is still processing (no transaction exists yet to match it). */
 function route_retransmission(): void {
   if (core.is_ACK()) return;
-  if (tmx.t_precheck_trans()) {
-    tm.t_check_trans();
-    exit();
-  }
-  if (tm.t_check_trans() === 0) {
+  const inProcessElsewhere = tmx.t_precheck_trans();
+  if (tm.t_check_trans() === 0 || inProcessElsewhere) {
     exit();
   }
 }

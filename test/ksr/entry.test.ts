@@ -30,6 +30,15 @@ describe('entry wrapper', () => {
     expect(out.logs.map((l) => l.text).join('')).toContain('plain string');
   });
 
+  it('logs the message of an Error that carries no stack', () => {
+    const kam = kamailioRunning(() => {
+      const bug = new Error('no stack here');
+      bug.stack = '';
+      throw bug;
+    });
+    expect(kam.request(OPTIONS, FROM_CLIENT_UDP).logs.map((l) => l.text).join('')).toContain('Error: no stack here');
+  });
+
   it('lets KSR.x.exit() end the route as app_jsdt expects, after the reply already sent', () => {
     const kam = kamailioRunning(() => {
       sl.sl_send_reply(202, 'Accepted');

@@ -58,13 +58,27 @@ describe('calls from clients to the media servers', () => {
     expect([first, second].map((o) => o.relay?.destination.host).sort()).toEqual([MEDIA_UDP, MEDIA_TCP]);
   });
 
-  it('sends an INVITE from a subscriber over TCP to a UDP media server from the private UDP socket, answering only over the client's connection', () => {
+  it('sends an INVITE from a subscriber over TCP to a UDP media server from the private UDP socket, answering only over the client connection', () => {
     const kam = newKamailio();
     const outs = [kam.request(clientRequest(kam, INVITE, 'alice'), FROM_CLIENT_TCP), kam.request(clientRequest(kam, INVITE, 'alice'), FROM_CLIENT_TCP)];
     const udpLeg = outs.find((o) => o.relay?.destination.host === MEDIA_UDP)!;
     expect(udpLeg.relay?.socket.name).toBe('private_socket');
     expect(udpLeg.noConnect.reply).toBe(true);
     expect(headerValues(udpLeg.relay!.message, 'Record-Route')[1]).toMatch(new RegExp(`^<sip:${PUBLIC_IP}:5060;transport=tcp;r2=on;lr`));
+  });
+
+  it('leaves the Contact of a request that already crossed another proxy alone (only the first hop is aliased)', () => {
+    const kam = newKamailio();
+    const viaProxy = clientRequest(kam, { ...INVITE, headers: [['Via', 'SIP/2.0/UDP 192.168.1.1:5060;branch=z9hG4bKfirsthop']] }, 'alice');
+    const out = kam.request(viaProxy, FROM_CLIENT_UDP);
+    expect(out.relay?.message.get('Contact')).toBe(`<sip:alice@192.168.1.20:5060>`);
+    expect(out.flags).toContain(FLAG.nated);
+  });
+
+  it('aliases the Contact of a NATed first-hop client so the media server can reach it in-dialog', () => {
+    const kam = newKamailio();
+    const out = kam.request(clientRequest(kam, INVITE, 'alice'), FROM_CLIENT_UDP);
+    expect(out.relay?.message.get('Contact')).toBe(`<sip:alice@192.168.1.20:5060;alias=203.0.113.50~32000~1>`);
   });
 
   it('refuses with 403 a call to a foreign domain: no open relay', () => {

@@ -31,6 +31,10 @@ describe('routing constants match kamailio.cfg', () => {
     expect(cfg.htables.get(BAN_TABLE)?.autoexpire).toBeGreaterThan(0);
   });
 
+  it('defines SIP_DOMAIN as bare tokens, so the routing reads the realm without quotes', () => {
+    expect(cfg.defines.get('SIP_DOMAIN')).toBe(ENV.SIP_DOMAIN);
+  });
+
   it('saves to the location table usrloc preloads (KEMI finds no other)', () => {
     expect(modparam(cfg, 'usrloc', 'preload')).toBe(LOCATION_TABLE);
   });

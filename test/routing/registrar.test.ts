@@ -45,6 +45,13 @@ describe('REGISTRAR', () => {
     expect(out.registrations).toEqual([]);
   });
 
+  it('answers an error instead of silence when registrar refuses the bindings (Contact: * without Expires: 0)', () => {
+    const kam = newKamailio();
+    const out = kam.request(clientRequest(kam, { ...REGISTER, contact: '*' }, 'alice'), FROM_CLIENT_UDP);
+    expect(out.reply?.code).toBeGreaterThanOrEqual(400);
+    expect(out.registrations).toEqual([]);
+  });
+
   it('refuses with 403 a REGISTER for a foreign domain', () => {
     const kam = newKamailio();
     const out = kam.request(clientRequest(kam, { ...REGISTER, ruri: 'sip:evil.example.net' }, 'alice'), FROM_CLIENT_UDP);

@@ -32,6 +32,15 @@ describe('REQINIT', () => {
     expect(out.replies).toEqual([]);
   });
 
+  it('lets an ordinary softphone through the scanner check', () => {
+    const kam = newKamailio();
+    const out = kam.request(
+      sipRequest({ method: 'OPTIONS', ruri: `sip:${DOMAIN}`, headers: [['User-Agent', 'Linphone/5.2 (belle-sip/5.2)']] }),
+      FROM_CLIENT_UDP,
+    );
+    expect(out.reply?.code).toBe(200);
+  });
+
   it('refuses with 403 a request on the private port from an address that is not a media server', () => {
     const kam = newKamailio();
     const out = kam.request(sipRequest({ method: 'INVITE', ruri: `sip:alice@${DOMAIN}` }), {
