@@ -17,4 +17,12 @@ npx tsx build/typegen/typegen.ts --check
 echo "== build"
 npm run --silent build
 echo "== tests (unit, build guards, Duktape, real Kamailio)"
-npx vitest run --coverage "$@"
+mkdir -p .test-artifacts
+status=0
+npx vitest run --coverage --reporter=default --reporter=json --outputFile.json=.test-artifacts/vitest.json "$@" || status=$?
+# One closing line any CI log reader understands.
+node -e '
+  const r = require("./.test-artifacts/vitest.json");
+  console.log(`vitest: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped`);
+' || true
+exit "$status"

@@ -16,9 +16,9 @@ import {
   headerValues,
   newKamailio,
 } from './scenario.ts';
-import type { Kamailio } from '../../mocks/index.ts';
+import type { Kamailio, TransportSpec } from '../../mocks/index.ts';
 
-function register(kam: Kamailio, user: string, transport: typeof FROM_CLIENT_UDP | typeof FROM_CLIENT_TCP, contact?: string): void {
+function register(kam: Kamailio, user: string, transport: TransportSpec, contact?: string): void {
   const spec = { method: 'REGISTER', ruri: `sip:${DOMAIN}`, to: `<sip:${user}@${DOMAIN}>`, ...(contact ? { contact } : {}) };
   expect(kam.request(clientRequest(kam, spec, user), transport).reply?.code).toBe(200);
 }

@@ -45,7 +45,7 @@ describe('typed KSR facade', () => {
   });
 
   it('lints a result code (lookup -1/-2/-3) used as a truth value', async () => {
-    expect(await lintMessages('lookup-code-as-condition.ts')).toEqual(['5: @typescript-eslint/strict-boolean-expressions']);
+    expect(await lintMessages('lookup-code-as-condition.ts')).toEqual(['6: @typescript-eslint/strict-boolean-expressions']);
   });
 
   it('accepts the same logic written with booleans, explicit code comparisons and typed callbacks', async () => {
