@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project runs against (Kamailio 5.6.3 with
-# app_jsdt, rtpengine, HAProxy, SIPp, Duktape's CLI). Idempotent: skips apt
+# app_jsdt, rtpengine, HAProxy, SIPp, Duktape's CLI; for the namespace stack:
+# nftables, iproute2, procps (sysctl), tcpdump for captures, sngrep to watch). Idempotent: skips apt
 # entirely when everything is present, so `npm start`/`npm test` stay fast.
 set -euo pipefail
 
@@ -8,6 +9,7 @@ PACKAGES=(
   kamailio kamailio-extra-modules kamailio-tls-modules kamailio-websocket-modules
   kamailio-sqlite-modules kamailio-utils-modules
   rtpengine-daemon haproxy sip-tester duktape sqlite3 openssl nftables iproute2 tshark
+  tcpdump sngrep procps
 )
 
 missing=()
