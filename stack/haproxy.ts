@@ -1,0 +1,36 @@
+/**
+ * The balancer host runs the project's own config/haproxy.cfg, with its
+ * example addresses replaced by the stack's: so the stack tests the shipped
+ * file (send-proxy v1, the SIP OPTIONS health check with check-send-proxy),
+ * not a look-alike. A replacement that no longer matches fails loudly.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_DIR } from '../scripts/lib/env.ts';
+import { ADDR } from './topology.ts';
+
+export const HAPROXY_TEMPLATE = join(PROJECT_DIR, 'config', 'haproxy.cfg');
+
+interface Replacement {
+  what: string;
+  pattern: RegExp;
+  with: string;
+}
+
+export function renderHaproxyCfg(template: string = readFileSync(HAPROXY_TEMPLATE, 'utf8')): string {
+  const replacements: Replacement[] = [
+    // Bind the frontends to the balancer's public address only.
+    { what: 'frontend bind lines', pattern: /^(\s*bind )(:\d+)$/gm, with: `$1${ADDR.lbPublic}$2` },
+    // One Kamailio VM behind it: the second example server goes.
+    { what: 'the second example server', pattern: /^\s*server kamailio2 .*\n/gm, with: '' },
+    { what: 'the example VM address (LOCAL_IP)', pattern: /\b10\.0\.0\.5\b/g, with: ADDR.LOCAL_IP },
+    { what: 'the example public address (PUBLIC_IP)', pattern: /\b203\.0\.113\.10\b/g, with: ADDR.PUBLIC_IP },
+  ];
+  let out = template;
+  for (const r of replacements) {
+    if (!r.pattern.test(out)) throw new Error(`config/haproxy.cfg: ${r.what} not found (${String(r.pattern)}); update stack/haproxy.ts`);
+    r.pattern.lastIndex = 0;
+    out = out.replace(r.pattern, r.with);
+  }
+  return `# Rendered by stack/haproxy.ts from config/haproxy.cfg\n${out}`;
+}
