@@ -14,10 +14,12 @@ import type { EnvMap } from './config/preprocess.ts';
 import { allModules } from './modules/index.ts';
 import { MsgContext, type Transport } from './runtime/context.ts';
 import { Engine, type Subscriber } from './runtime/engine.ts';
-import { emptyRecord, type Recorded, type Relay, type RouteEnd, type SentReply } from './runtime/outcome.ts';
+import { emptyRecord, outcomeOf, type Outcome, type Recorded, type Relay, type SentReply } from './runtime/outcome.ts';
 import type { RoutingModule } from './runtime/runner.ts';
 import type { Proto } from './runtime/sockets.ts';
 import { handleReply, handleTimeout, type ReplyRun } from './runtime/tm-replies.ts';
+import { afterRequestScript } from './runtime/tm-core.ts';
+import { runHttpRequest, runWebsocketClosed, type EventOutcome, type HttpTransportSpec, type ConnectionSpec } from './runtime/events.ts';
 import type { Transaction } from './runtime/transactions.ts';
 import { SipMessage } from './sip/message.ts';
 import { sipReply, type ReplySpec } from './sip/builder.ts';
@@ -29,10 +31,11 @@ import type { Clock } from './runtime/clock.ts';
 export { sipRequest, sipReply, type RequestSpec, type ReplySpec } from './sip/builder.ts';
 export { SipMessage, type Header } from './sip/message.ts';
 export { authorizationValue, parseDigest, type DigestParams } from './auth/digest.ts';
-export type { Binding, LogLine, Relay, RtpengineCall, SentReply, RouteEnd } from './runtime/outcome.ts';
+export type { Binding, LogLine, Outcome, Relay, RtpengineCall, SentReply, RouteEnd } from './runtime/outcome.ts';
 export type { Subscriber } from './runtime/engine.ts';
 export type { Proto } from './runtime/sockets.ts';
 export type { KamailioCfg, ListenSocket } from './config/cfg.ts';
+export type { EventOutcome, HttpTransportSpec, ConnectionSpec } from './runtime/events.ts';
 export { EXIT_MARKER } from './surface.ts';
 
 export const DEFAULT_CFG = fileURLToPath(new URL('../kamailio.cfg', import.meta.url));
@@ -61,17 +64,16 @@ export interface TransportSpec {
   socket: string;
 }
 
-interface Outcome {
-  end: RouteEnd;
-  /** The exception when end === 'error'. */
-  error: unknown;
-  replies: SentReply[];
-  relays: Relay[];
-  rtpengine: Recorded['rtpengine'];
-  logs: Recorded['logs'];
-  registrations: Recorded['registrations'];
-  events: Recorded['events'];
+export interface RequestTransportSpec extends TransportSpec {
+  /**
+   * A copy of this request is being processed by another Kamailio worker
+   * right now (a retransmission that arrived before the first copy created
+   * its transaction): tmx.t_precheck_trans() returns 1, and t_check_trans()
+   * still -1 because no transaction exists yet.
+   */
+  inFlightElsewhere?: boolean;
 }
+
 
 export interface RequestOutcome extends Outcome {
   /** Last reply sent for the request (undefined: none — a dropped or silently ignored request). */
@@ -103,7 +105,15 @@ export interface ReplyOutcome extends Outcome {
 }
 
 export interface Kamailio {
-  request(message: string | SipMessage, transport: TransportSpec): RequestOutcome;
+  request(message: string | SipMessage, transport: RequestTransportSpec): RequestOutcome;
+  /**
+   * An HTTP request on a TCP/TLS connection (a WebSocket upgrade, in
+   * practice): runs the cfg's modparam("xhttp", "event_callback") function
+   * with "xhttp:request", as xhttp does.
+   */
+  httpRequest(raw: string, transport: HttpTransportSpec): EventOutcome;
+  /** The client closed a WebSocket connection handle_handshake() upgraded: runs the websocket event_callback with "websocket:closed". */
+  websocketClosed(connection: ConnectionSpec): EventOutcome;
   /** A reply from the next hop to the last branch of `out`'s transaction. */
   replyFromUpstream(out: RequestOutcome, reply: number | string | SipMessage, spec?: ReplySpec): ReplyOutcome;
   /** The last branch of `out` got no final answer before fr_timer (tm's local 408). */
@@ -139,6 +149,8 @@ export function createKamailio(o: KamailioOptions): Kamailio {
   });
   return {
     request: (message, transport) => runRequest(engine, message, transport),
+    httpRequest: (raw, transport) => runHttpRequest(engine, raw, resolveTransport(engine, transport)),
+    websocketClosed: (connection) => runWebsocketClosed(engine, resolveTransport(engine, { ...connection, proto: 'tcp' })),
     replyFromUpstream: (out, reply, spec) => followUp(out, (tx, rec) => {
       const branch = lastBranch(tx);
       const msg = typeof reply === 'number' ? sipReply(branch.relay.message, reply, spec) : typeof reply === 'string' ? SipMessage.parse(reply) : reply.clone();
@@ -164,16 +176,19 @@ function resolveTransport(engine: Engine, t: TransportSpec): Transport {
   return { proto: t.proto, srcIp: m[1]!, srcPort: Number(m[2]), socket };
 }
 
-function runRequest(engine: Engine, message: string | SipMessage, t: TransportSpec): RequestOutcome {
+function runRequest(engine: Engine, message: string | SipMessage, t: RequestTransportSpec): RequestOutcome {
   const msg = typeof message === 'string' ? SipMessage.parse(message) : message.clone();
-  if (!msg.isRequest) throw new Error('mock Kamailio: request() needs a SIP request');
+  if (!msg.isRequest || msg.isHttp) throw new Error('mock Kamailio: request() needs a SIP request (HTTP goes to httpRequest())');
   const rec = emptyRecord();
   const ctx = new MsgContext(msg, resolveTransport(engine, t), 'request', rec);
   ctx.server = engine.cfg.server;
+  ctx.inFlightElsewhere = t.inFlightElsewhere === true;
   const res = engine.runner.run('ksr_request_route', ctx, false)!;
+  // post-script callbacks run however the script ended (core receive.c)
+  afterRequestScript(ctx);
   const removed = [...ctx.lumps.removed].map((h) => h.name);
   return {
-    ...base(res.end, res.error, rec),
+    ...outcomeOf(res.end, res.error, rec),
     reply: rec.replies[rec.replies.length - 1],
     relay: rec.relays[0],
     flags: [...ctx.flags].sort((a, b) => a - b),
@@ -189,9 +204,6 @@ function runRequest(engine: Engine, message: string | SipMessage, t: TransportSp
   };
 }
 
-function base(end: RouteEnd, error: unknown, rec: Recorded): Outcome {
-  return { end, error, replies: rec.replies, relays: rec.relays, rtpengine: rec.rtpengine, logs: rec.logs, registrations: rec.registrations, events: rec.events };
-}
 
 function lastBranch(tx: Transaction): Transaction['branches'][number] {
   const b = tx.branches[tx.branches.length - 1];
@@ -205,7 +217,7 @@ function followUp(out: RequestOutcome, fn: (tx: Transaction, rec: Recorded) => R
   const run = fn(out.tx, rec);
   const last = run.routes[run.routes.length - 1];
   return {
-    ...base(last?.end ?? 'return', run.routes.find((r) => r.end === 'error')?.error, rec),
+    ...outcomeOf(last?.end ?? 'return', run.routes.find((r) => r.end === 'error')?.error, rec),
     forwarded: run.forwarded ?? undefined,
     routes: run.routes,
     dropped: run.dropped,

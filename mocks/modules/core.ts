@@ -35,6 +35,8 @@ export default defineModule('', (k) => {
   const is = (m: string) => (): boolean => k.ctx.msg.method.toUpperCase() === m;
   const proto = (...p: string[]) => (): boolean => p.includes(k.ctx.transport.proto);
   const setUriPart = (part: 'user' | 'host', value: string): boolean => {
+    // kemi.c sr_kemi_core_setuser/sethost run a SET_USER_T/SET_HOST_T action through do_action
+    k.serError.doAction();
     const u = parseUri(k.ctx.ruri);
     if (!u) return false;
     k.ctx.newUri = formatUri({ ...u, [part]: value });

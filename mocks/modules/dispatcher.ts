@@ -8,6 +8,7 @@
  * $xavp(_dsdst_) for ds_next_dst failover, as dispatcher does.
  */
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { MsgContext } from '../runtime/context.ts';
 import type { Engine } from '../runtime/engine.ts';
 import { isUsable, type Destination, type DsState } from '../state/dispatcher.ts';
@@ -61,11 +62,13 @@ function order(k: Engine, setid: number, alg: number, usable: Destination[]): De
 /** Which part of the request a selected destination goes to. */
 type Target = 'dst' | 'domain';
 
-function apply(ctx: MsgContext, d: Map<string, string | number>, target: Target): void {
+function apply(k: Engine, ctx: MsgContext, d: Map<string, string | number>, target: Target): void {
   const uri = String(d.get('uri'));
   if (target === 'dst') {
     ctx.dstUri = uri;
   } else {
+    // dispatch.c ds_push_dst(DS_SETOP_RURI) rewrites the R-URI host with a SET_HOSTALL_T do_action
+    k.serError.doAction();
     const r = parseUri(ctx.ruri);
     const t = parseUri(uri);
     if (r && t) ctx.newUri = formatUri({ ...r, host: t.host, port: t.port });
@@ -80,7 +83,7 @@ function select(k: Engine, setid: number, alg: number, limit: number, target: Ta
   const chosen = order(k, setid, alg, usable).slice(0, limit > 0 ? limit : undefined);
   const list = chosen.map((d) => new Map<string, string | number>([['uri', d.uri], ['grp', d.setid], ['attrs', d.attrsText]]));
   ctx.xavps.set(XAVP, list);
-  apply(ctx, list[0]!, target);
+  apply(k, ctx, list[0]!, target);
   const sock = chosen[0]!.socket;
   if (sock) ctx.forceSocket = sock;
   return 1;
@@ -92,7 +95,7 @@ function next(k: Engine, target: Target): number {
   list.shift();
   const entry = list[0];
   if (!entry) return -1;
-  apply(ctx, entry, target);
+  apply(k, ctx, entry, target);
   const d = k.dispatcher.find(String(entry.get('uri')), Number(entry.get('grp')));
   if (d?.socket) ctx.forceSocket = d.socket;
   return 1;
@@ -118,7 +121,8 @@ export default defineModule('dispatcher', (k) => {
     ds_is_from_list_mode: (group: number, mode: number): number => src(mode, group),
     ds_is_from_list_uri(group: number, mode: number, uri: string): number {
       const u = parseUri(uri);
-      if (!u) return -1;
+      // dispatch.c ds_is_addr_from_list resolves the URI's host: without DNS only IP literals do
+      if (!u || isIP(u.host.replace(/^\[|\]$/g, '')) === 0) return -1;
       return fromList(k, group, mode, u.host, u.port ?? 5060, uriTransport(u) || 'udp');
     },
     ds_select_dst: (set: number, alg: number): number => select(k, set, alg, 0, 'dst'),

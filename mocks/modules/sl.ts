@@ -1,5 +1,6 @@
 /** KSR.sl: stateless replies (send_reply goes through tm when a transaction exists). */
 import { recordReply } from '../runtime/send.ts';
+import { err2reason } from '../runtime/ser-error.ts';
 import { defineModule } from './define.ts';
 
 export default defineModule('sl', (k) => ({
@@ -12,8 +13,11 @@ export default defineModule('sl', (k) => ({
     return 1;
   },
   sl_reply_error(): number {
-    // sl_reply_error with no recorded error: err2reason gives 500 (sl module).
-    recordReply(k.ctx, 500, "I'm terribly sorry, server error occurred (1/SL)", [], 'sl');
+    // sl_funcs.c sl_reply_error: err2reason(prev_ser_error) with the "SL" signature. Under KEMI
+    // prev_ser_error is not the error of the call just before (see runtime/ser-error.ts): with no
+    // earlier do_action it is E_UNSPEC, "500 I'm terribly sorry, server error occurred (1/SL)".
+    const { code, reason } = err2reason(k.serError.prev, 'SL');
+    recordReply(k.ctx, code, reason, [], 'sl');
     return 1;
   },
 }));

@@ -1,7 +1,13 @@
 /**
- * KSR.tm subset. Return codes follow tm.c: t_check_trans 1 found (reply,
- * CANCEL, e2e ACK), 0 retransmission or ACK to a negative reply (stop the
- * script), -1 not found; t_newtran 0 for a retransmission.
+ * KSR.tm subset. Return codes follow tm.c t_check_trans: 1 in failure,
+ * branch and onreply routes, for a reply or a matched CANCEL, and for an
+ * e2e ACK that t_lookup_request matched (-2: only with E2EACK callbacks,
+ * which no modelled module installs, so the e2e ACK to a relayed 2xx gets
+ * -1); 0 for a retransmission, an ACK to a negative or local reply, or a
+ * message whose transaction already exists (stop the script); -1 not found.
+ * t_newtran: 0 retransmission, 1 new (an ACK creates no transaction),
+ * -10 (E_SCRIPT) when the message already has one.
+ * t_relay: see runtime/tm-core.ts.
  */
 import { recordReply } from '../runtime/send.ts';
 import { ensureTransaction, tRelay } from '../runtime/tm-core.ts';
@@ -19,11 +25,6 @@ export default defineModule('tm', (k) => {
     if (ctx.tx && ctx.route === 'request') ctx.tx.armed[slot] = ctx.armed[slot];
     return 1;
   };
-  const retransmission = (): boolean => {
-    const ctx = k.ctx;
-    const tx = k.transactions.find(ctx.msg, ctx.msg.method.toUpperCase());
-    return tx !== undefined && tx.request !== ctx;
-  };
   return {
     t_relay: (): number => tRelay(k, k.ctx),
     t_on_failure: arm('failure'),
@@ -32,19 +33,23 @@ export default defineModule('tm', (k) => {
     t_on_branch_failure: arm('branchFailure'),
     t_check_trans(): number {
       const ctx = k.ctx;
-      if (ctx.route !== 'request') return 1;
-      const method = ctx.msg.method.toUpperCase();
-      if (method === 'CANCEL') return rc(k.transactions.find(ctx.msg, 'INVITE') !== undefined);
-      if (method === 'ACK') {
-        // hop-by-hop ACK (same branch as the INVITE) to a negative reply is absorbed: 0.
-        const inv = k.transactions.find(ctx.msg, 'INVITE');
-        return inv && inv.uasStatus >= 300 ? 0 : -1;
-      }
-      return retransmission() ? 0 : -1;
+      // already processing a transaction
+      if (ctx.route === 'failure' || ctx.route === 'branch' || ctx.route === 'onreply') return 1;
+      // a reply the mock delivers always belongs to a branch of a transaction (t_reply_matching)
+      if (!ctx.msg.isRequest) return 1;
+      if (ctx.msg.method.toUpperCase() === 'CANCEL') return rc(k.transactions.find(ctx.msg, 'INVITE') !== undefined);
+      // t_check_msg: T already set for this message (t_newtran/t_relay ran) counts as found
+      if (ctx.tx && ctx.tx.request === ctx) return 0;
+      return k.transactions.lookupRequest(ctx.msg) ? 0 : -1;
     },
     t_newtran(): number {
-      if (retransmission()) return 0;
-      ensureTransaction(k, k.ctx);
+      const ctx = k.ctx;
+      // t_lookup.c t_newtran: E_SCRIPT (-10) when this message already has its transaction
+      if (ctx.tx) return -10;
+      if (k.transactions.lookupRequest(ctx.msg)) return 0;
+      // t_lookup.c t_newtran: "transaction not found ... unless it is an ACK"
+      if (ctx.msg.method.toUpperCase() === 'ACK') return 1;
+      ensureTransaction(k, ctx);
       return 1;
     },
     t_reply(code: number, reason: string): number {
@@ -74,7 +79,8 @@ export default defineModule('tm', (k) => {
       const ctx = k.ctx;
       if (ctx.route === 'failure' && ctx.reply?.start.kind === 'reply') return ctx.reply.start.status;
       if (ctx.msg.start.kind === 'reply') return ctx.msg.start.status;
-      return ctx.tx ? ctx.tx.uasStatus : -1;
+      // tm.c ki_t_get_status_code: no reply sent yet (status 0) gives -1 too
+      return ctx.tx && ctx.tx.uasStatus !== 0 ? ctx.tx.uasStatus : -1;
     },
     t_check_status(re: string): number {
       const code = String(k.ctx.reply?.start.kind === 'reply' ? k.ctx.reply.start.status : k.ctx.msg.start.kind === 'reply' ? k.ctx.msg.start.status : k.ctx.tx?.uasStatus ?? 0);
@@ -90,6 +96,10 @@ export default defineModule('tm', (k) => {
       ensureTransaction(k, k.ctx).timers['fr_inv'] = inv;
       return 1;
     },
-    t_release: (): number => 1,
+    t_release(): number {
+      // t_funcs.c t_release_transaction: sets kr REQ_RLSD (no delayed error reply then)
+      if (k.ctx.tx) k.ctx.tmKr.add('released');
+      return 1;
+    },
   };
 });

@@ -82,14 +82,17 @@ function credentials(msg: SipMessage): Map<string, string> | null {
 export function readPv(k: Engine, ctx: MsgContext, spec: string): PvValue {
   const { name, inner } = parsePvName(spec);
   const msg = ctx.msg;
-  const isReq = msg.isRequest;
+  // An HTTP request's URI ("/") is no SIP URI: parse_sip_msg_uri fails and the R-URI PVs are null.
+  const isReq = msg.isRequest && !msg.isHttp;
   const reqUri = (): SipUri | null => (isReq ? parseUri(ctx.ruri) : null);
   const dst = (): SipUri | null => (ctx.dstUri === null ? null : parseUri(ctx.dstUri));
   const sock = ctx.transport.socket;
   switch (name) {
     case 'rm': return msg.method;
     case 'ru': return isReq ? ctx.ruri : null;
-    case 'ou': return msg.start.kind === 'request' ? msg.start.uri : null;
+    case 'ou': return isReq && msg.start.kind === 'request' ? msg.start.uri : null;
+    // xhttp's $hu: the first line's URI as written (an HTTP path)
+    case 'hu': return msg.start.kind === 'request' ? msg.start.uri : null;
     case 'rU': return uriPart(reqUri(), 'user');
     case 'rd': return uriPart(reqUri(), 'host');
     case 'rp': return uriPart(reqUri(), 'port');

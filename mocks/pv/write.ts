@@ -39,10 +39,13 @@ export function writePv(k: Engine, ctx: MsgContext, spec: string, value: string 
       return;
     }
     case 'ru':
+      // pv_core.c pv_set_ruri/pv_set_ruri_user/pv_set_ruri_host go through do_action (ser-error.ts)
+      k.serError.doAction();
       ctx.newUri = requireUri(String(value ?? ''), spec);
       return;
     case 'rU':
     case 'rd': {
+      k.serError.doAction();
       const u = parseUri(ctx.ruri);
       if (!u) throw new Error(`mock KSR: cannot set ${spec}: R-URI "${ctx.ruri}" does not parse`);
       ctx.newUri = formatUri(name === 'rU' ? { ...u, user: String(value ?? '') } : { ...u, host: String(value ?? '') });

@@ -28,6 +28,13 @@ export interface Lumps {
   body: string | null;
 }
 
+/**
+ * tm's per-message "kill reason" bits (h_table.h enum kill_reason, reset by
+ * tm's pre-script callback): after the request route, t_unref sends the
+ * delayed error reply of a failed t_relay only when errDelayed is the sole bit.
+ */
+export type KillReason = 'errDelayed' | 'replied' | 'forwarded' | 'released';
+
 /** Callback route names armed with t_on_* (function names in the routing module). */
 export interface Armed {
   failure: string | null;
@@ -65,9 +72,14 @@ export class MsgContext {
   noConnect = { forward: false, reply: false };
   /** Server header value of local replies (cfg server_header). */
   server = 'kamailio (5.6.3 (x86_64/linux))';
+  /** tm's kr bits and tm_error for this message (see KillReason). */
+  tmKr = new Set<KillReason>();
+  tmError = 0;
+  /** Harness: another worker is processing a copy of this request right now (tmx pretran table). */
+  inFlightElsewhere = false;
 
   constructor(
-    /** The message as received (never modified by KSR calls, except Max-Forwards which Kamailio rewrites in place). */
+    /** The message as received (never modified by KSR calls, except Max-Forwards which Kamailio rewrites in place and the header values handle_handshake lowercases). */
     readonly msg: SipMessage,
     readonly transport: Transport,
     public route: RouteKind,

@@ -15,8 +15,9 @@ import { Pike } from '../state/pike.ts';
 import { buildKsr, checkImplementations, type Impl, type KsrObject } from '../surface.ts';
 import { kemiPath } from '../../build/kemi/api-list.ts';
 import { Clock } from './clock.ts';
-import type { MsgContext } from './context.ts';
+import type { MsgContext, Transport } from './context.ts';
 import { Runner, type RoutingModule } from './runner.ts';
+import { SerError } from './ser-error.ts';
 import { Sockets } from './sockets.ts';
 import { TransactionTable } from './transactions.ts';
 
@@ -46,6 +47,10 @@ export class Engine {
   readonly transactions = new TransactionTable();
   /** $var values: per process in Kamailio, so they survive from one message to the next. */
   readonly vars = new Map<string, string | number>();
+  /** core ser_error / prev_ser_error: per process too (see ser-error.ts). */
+  readonly serError = new SerError();
+  /** Connections websocket.handle_handshake() upgraded, by wsKey(); websocket:closed runs for these only. */
+  readonly websockets = new Map<string, Transport>();
   readonly htables: Htables;
   readonly dispatcher: Dispatcher;
   readonly location: Location;
@@ -113,6 +118,11 @@ export class Engine {
     const c = this.runner.current;
     if (!c) throw new Error('mock KSR: no SIP message in context');
     return c;
+  }
+
+  /** Key of a TCP/TLS connection: receiving socket and source address. */
+  wsKey(t: Transport): string {
+    return `${t.socket.proto}:${t.socket.ip}:${t.socket.port}|${t.srcIp}:${t.srcPort}`;
   }
 
   nextId(): number {

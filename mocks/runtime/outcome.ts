@@ -6,7 +6,8 @@ import type { ListenSocket } from '../config/cfg.ts';
 import type { Header, SipMessage } from '../sip/message.ts';
 import type { Proto } from './sockets.ts';
 
-export type RouteKind = 'request' | 'branch' | 'onreply' | 'failure' | 'reply';
+/** 'event': a module event callback (xhttp:request, websocket:closed), EVENT_ROUTE in Kamailio. */
+export type RouteKind = 'request' | 'branch' | 'onreply' | 'failure' | 'reply' | 'event';
 
 /** How the entry point ended: KSR.x.exit(), KSR.x.drop(), returned, or threw. */
 export type RouteEnd = 'exit' | 'drop' | 'return' | 'error';
@@ -78,4 +79,21 @@ export interface Recorded {
 
 export function emptyRecord(): Recorded {
   return { replies: [], relays: [], rtpengine: [], logs: [], registrations: [], events: [] };
+}
+
+/** What every harness call reports. */
+export interface Outcome {
+  end: RouteEnd;
+  /** The exception when end === 'error'. */
+  error: unknown;
+  replies: SentReply[];
+  relays: Relay[];
+  rtpengine: Recorded['rtpengine'];
+  logs: Recorded['logs'];
+  registrations: Recorded['registrations'];
+  events: Recorded['events'];
+}
+
+export function outcomeOf(end: RouteEnd, error: unknown, rec: Recorded): Outcome {
+  return { end, error, replies: rec.replies, relays: rec.relays, rtpengine: rec.rtpengine, logs: rec.logs, registrations: rec.registrations, events: rec.events };
 }

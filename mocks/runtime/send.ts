@@ -9,6 +9,7 @@ import { SipMessage, canonicalName, parseVia, viaParam, type Header } from '../s
 import { formatNameAddr, parseNameAddr, parseUri, splitList, uriTransport, nameAddrParam } from '../sip/uri.ts';
 import type { MsgContext } from './context.ts';
 import type { Relay, SentReply } from './outcome.ts';
+import { toTagOf } from './transactions.ts';
 import { advertised, type Proto, type Sockets } from './sockets.ts';
 
 /** Top Via with ;received/;rport filled as Kamailio does on receipt (RFC 3261 §18.2.1, RFC 3581). */
@@ -23,12 +24,14 @@ export function receivedVia(ctx: MsgContext, value: string): string {
   return [out, ...rest].join(', ');
 }
 
-export function buildReply(ctx: MsgContext, code: number, reason: string, extra: Header[]): SipMessage {
+export function buildReply(ctx: MsgContext, code: number, reason: string, extra: Header[], body = ''): SipMessage {
   const req = ctx.msg;
   const headers: Header[] = [];
+  // msg_translator.c build_res_buf_from_sip_req: an HTTP request's Vias come back renamed "Sia".
+  const viaName = req.isHttp ? 'Sia' : 'Via';
   let firstVia = true;
   for (const h of req.all('Via')) {
-    headers.push({ name: 'Via', value: firstVia ? receivedVia(ctx, h.value) : h.value });
+    headers.push({ name: viaName, value: firstVia ? receivedVia(ctx, h.value) : h.value });
     firstVia = false;
   }
   for (const name of ['From', 'To', 'Call-ID', 'CSeq']) {
@@ -39,7 +42,9 @@ export function buildReply(ctx: MsgContext, code: number, reason: string, extra:
     headers.push({ name, value });
   }
   headers.push(...extra, ...ctx.replyHeaders, { name: 'Server', value: ctx.server });
-  return new SipMessage({ kind: 'reply', version: 'SIP/2.0', status: code, reason }, headers, '');
+  // The status line takes the request's version: HTTP/1.1 for xhttp and the WebSocket handshake.
+  const version = req.start.version;
+  return new SipMessage({ kind: 'reply', version, status: code, reason }, headers, body);
 }
 
 function withToTag(to: string, tag: string): string {
@@ -53,10 +58,19 @@ function localTag(req: SipMessage): string {
   return createHash('md5').update(`${req.get('Call-ID') ?? ''}|${req.get('Via') ?? ''}`).digest('hex').slice(0, 16);
 }
 
-export function recordReply(ctx: MsgContext, code: number, reason: string, extra: Header[], by: 'sl' | 'tm'): SentReply {
-  const reply: SentReply = { code, reason, headers: [...extra, ...ctx.replyHeaders], message: buildReply(ctx, code, reason, extra), by };
+/** A local reply; `by` 'tm' goes through the transaction (uas.status, kr, local to-tag), 'sl' does not touch it. */
+export function recordReply(ctx: MsgContext, code: number, reason: string, extra: Header[], by: 'sl' | 'tm', body = ''): SentReply {
+  const message = buildReply(ctx, code, reason, extra, body);
+  const reply: SentReply = { code, reason, headers: [...extra, ...ctx.replyHeaders], message, by };
   ctx.rec.replies.push(reply);
-  ctx.tx?.uasReplies.push(reply);
+  const tx = ctx.tx;
+  if (by === 'tm' && tx) {
+    tx.uasReplies.push(reply);
+    // t_reply.c _reply_light: a local reply sets relayed_reply_branch -2 and, when final, kr REQ_RPLD
+    tx.relayedReplyBranch = -2;
+    tx.localToTag = toTagOf(message) ?? tx.localToTag;
+    if (code >= 200) ctx.tmKr.add('replied');
+  }
   return reply;
 }
 

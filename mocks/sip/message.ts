@@ -63,6 +63,11 @@ export class SipMessage {
     return this.start.kind === 'request';
   }
 
+  /** An HTTP/1.x message: Kamailio's parser takes these too (IS_HTTP), e.g. a WebSocket upgrade for xhttp. */
+  get isHttp(): boolean {
+    return this.start.version.startsWith('HTTP/');
+  }
+
   get method(): string {
     if (this.start.kind === 'request') return this.start.method;
     return this.cseq?.method ?? '';
@@ -111,9 +116,10 @@ export class SipMessage {
 }
 
 function parseStartLine(line: string): StartLine {
-  const reply = /^(SIP\/\d\.\d)\s+(\d{3})\s*(.*)$/.exec(line);
+  // parser/parse_fline.c accepts SIP/2.0 and HTTP/1.x first lines; the version tells them apart (IS_HTTP).
+  const reply = /^((?:SIP|HTTP)\/\d\.\d)\s+(\d{3})\s*(.*)$/.exec(line);
   if (reply) return { kind: 'reply', version: reply[1]!, status: Number(reply[2]), reason: reply[3]! };
-  const req = /^([A-Za-z]+)\s+(\S+)\s+(SIP\/\d\.\d)$/.exec(line);
+  const req = /^([A-Za-z]+)\s+(\S+)\s+((?:SIP|HTTP)\/\d\.\d)$/.exec(line);
   if (req) return { kind: 'request', method: req[1]!, uri: req[2]!, version: req[3]! };
   throw new Error(`mock SIP parser: bad start line "${line}"`);
 }

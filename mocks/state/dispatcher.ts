@@ -16,6 +16,7 @@ export type DsState = 'active' | 'inactive' | 'disabled' | 'probing';
 export interface Destination {
   setid: number;
   uri: string;
+  /** '' for a host name kept unresolved (flag 16). */
   ip: string;
   /** 0 when the URI has no port. */
   port: number;
@@ -32,6 +33,7 @@ export interface Destination {
 const INACTIVE = 1;
 const DISABLED = 4;
 const PROBING = 8;
+const NO_DNS_A_RESOLVE = 16;
 
 export class Dispatcher {
   private readonly sets = new Map<number, Destination[]>();
@@ -91,7 +93,14 @@ function toDestination(e: DispatcherEntry, sockets: Sockets, defaultSocket: List
   const u = parseUri(e.uri);
   if (!u) throw new Error(`mock dispatcher: bad destination URI ${e.uri}`);
   const host = u.host.replace(/^\[|\]$/g, '');
-  if (isIP(host) === 0) throw new Error(`mock dispatcher: ${e.uri} needs DNS; the mock (and the contract) use literal IPs`);
+  // dispatch.c pack_dest resolves a host name when the list loads, unless the entry has flag 16
+  // (DS_NODNSARES_DST): then it keeps no address, so ds_is_from_list never matches it and t_relay
+  // resolves it when relaying. The mock has no DNS: without flag 16 Kamailio would log "could not
+  // resolve" and skip the entry; the mock refuses the list instead.
+  const noAddress = isIP(host) === 0;
+  if (noAddress && !(e.flags & NO_DNS_A_RESOLVE)) {
+    throw new Error(`mock dispatcher: ${e.uri} needs DNS when the list loads; use a literal IP, or flag 16 to resolve it only when relaying`);
+  }
   const attrs = new Map<string, string>();
   for (const part of e.attrs.split(';')) {
     const eq = part.indexOf('=');
@@ -112,7 +121,7 @@ function toDestination(e: DispatcherEntry, sockets: Sockets, defaultSocket: List
   return {
     setid: e.setid,
     uri: e.uri,
-    ip: host,
+    ip: noAddress ? '' : host,
     port: u.port ?? 0,
     proto: uriTransport(u),
     priority: e.priority,

@@ -50,4 +50,13 @@ describe('SIP message model', () => {
     expect(rep.get('To')).toBe('<sip:bob@example.com>;tag=t1');
     expect(rep.get('CSeq')).toBe('1 INVITE');
   });
+
+  it("parses HTTP/1.x start lines as Kamailio's parser does (a request with method and path, isHttp)", () => {
+    const get = SipMessage.parse('GET /ws HTTP/1.1\r\nHost: a:7777\r\nUpgrade: websocket\r\n\r\n');
+    expect(get.start).toEqual({ kind: 'request', method: 'GET', uri: '/ws', version: 'HTTP/1.1' });
+    expect([get.isRequest, get.isHttp, get.method, get.get('host')]).toEqual([true, true, 'GET', 'a:7777']);
+    expect(SipMessage.parse('HTTP/1.0 101 Switching Protocols\r\n\r\n').start).toMatchObject({ kind: 'reply', status: 101 });
+    expect(SipMessage.parse('OPTIONS sip:a SIP/2.0\r\n\r\n').isHttp).toBe(false);
+    expect(() => SipMessage.parse('GET / HTTP/3\r\n\r\n')).toThrow(/bad start line/);
+  });
 });
