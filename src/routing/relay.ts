@@ -8,7 +8,6 @@ import * as corex from '../ksr/generated/corex';
 import * as rr from '../ksr/generated/rr';
 import * as rtpengine from '../ksr/generated/rtpengine';
 import * as siputils from '../ksr/generated/siputils';
-import * as sl from '../ksr/generated/sl';
 import * as textops from '../ksr/generated/textops';
 import * as tm from '../ksr/generated/tm';
 import { exit } from '../ksr';
@@ -44,9 +43,9 @@ export function route_relay(): void {
   if (initial && core.is_INVITE()) {
     tm.t_on_failure(ON_CALL_FAILURE);
   }
-  if (!tm.t_relay()) {
-    sl.sl_reply_error();
-  }
+  // When t_relay fails (an unresolvable destination), tm answers the request
+  // itself after the route (478/500); a reply from here would be a second one.
+  tm.t_relay();
   exit();
 }
 

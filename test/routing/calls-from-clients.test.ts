@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { createKamailio } from '../../mocks/index.ts';
+import * as routing from '../../src/main';
 import { FLAG } from '../../src/routing/config';
 import { OFFER_TO_MEDIA_SERVER } from '../../src/routing/media';
 import {
   DOMAIN,
+  ENV,
+  SUBSCRIBERS,
   FROM_CLIENT_TCP,
   FROM_CLIENT_UDP,
   LOCAL_IP,
@@ -86,6 +90,13 @@ describe('calls from clients to the media servers', () => {
     const out = kam.request(clientRequest(kam, { ...INVITE, ruri: 'sip:1000@evil.example.net' }, 'alice'), FROM_CLIENT_UDP);
     expect(out.reply?.code).toBe(403);
     expect(out.relays).toEqual([]);
+  });
+
+  it('lets tm answer 478 (once) when a media server is configured by a name that does not resolve', () => {
+    const kam = createKamailio({ routing, env: ENV, dispatcherList: '1 sip:media.invalid:5080 16 0', subscribers: SUBSCRIBERS });
+    const out = kam.request(clientRequest(kam, INVITE, 'alice'), FROM_CLIENT_UDP);
+    expect(out.relays).toEqual([]);
+    expect(out.replies.map((r) => r.code)).toEqual([478]);
   });
 
   it('answers 503 when every media server is down', () => {

@@ -41,6 +41,39 @@ describe('DIALOG', () => {
     expect(out.callbacks.failure).toBeNull();
   });
 
+  it("follows a Route past ours when it leads to a media server (the media server's own Record-Route)", () => {
+    const kam = newKamailio();
+    const routes: Array<[string, string]> = [['Route', `${CLIENT_ROUTES[0]![1]}, <sip:${MEDIA_UDP}:5080;lr>`]];
+    const out = kam.request(inDialog('BYE', 'sip:mod_sofia@10.0.0.99:5080', routes), FROM_CLIENT_UDP);
+    expect(out.relay?.destination).toEqual({ proto: 'udp', host: MEDIA_UDP, port: 5080 });
+  });
+
+  it('refuses with 403 a forged Route past ours that leads outside', () => {
+    const kam = newKamailio();
+    const routes: Array<[string, string]> = [['Route', `${CLIENT_ROUTES[0]![1]}, <sip:192.0.2.66:5060;lr>`]];
+    const out = kam.request(inDialog('BYE', `sip:mod_sofia@${MEDIA_UDP}:5080`, routes), FROM_CLIENT_UDP);
+    expect(out.reply?.code).toBe(403);
+    expect(out.relays).toEqual([]);
+  });
+
+  it('relays an in-dialog INFO (DTMF) without touching rtpengine', () => {
+    const kam = newKamailio();
+    const out = kam.request(inDialog('INFO', `sip:mod_sofia@${MEDIA_UDP}:5080`, CLIENT_ROUTES), FROM_CLIENT_UDP);
+    expect(out.relay?.destination.host).toBe(MEDIA_UDP);
+    expect(out.rtpengine).toEqual([]);
+  });
+
+  it('absorbs the ACK to a negative reply in tm without relaying it', () => {
+    const kam = newKamailio();
+    const invite = clientRequest(kam, { method: 'INVITE', ruri: `sip:1000@${DOMAIN}`, body: OFFER_SDP, callId: 'call-486', branch: 'z9hG4bKbusy' }, 'alice');
+    const out = kam.request(invite, FROM_CLIENT_UDP);
+    kam.replyFromUpstream(out, 486);
+    const ack = sipRequest({ method: 'ACK', ruri: `sip:1000@${DOMAIN}`, source: `${CLIENT}:32000`, callId: 'call-486', branch: 'z9hG4bKbusy', toTag: 'callee-tag' });
+    const acked = kam.request(ack, FROM_CLIENT_UDP);
+    expect(acked.relays).toEqual([]);
+    expect(acked.end).toBe('exit');
+  });
+
   it('refuses with 403 an in-dialog request whose forged route leads anywhere but a media server', () => {
     const kam = newKamailio();
     const out = kam.request(inDialog('MESSAGE', 'sip:victim@192.0.2.66:5060', CLIENT_ROUTES), FROM_CLIENT_UDP);
