@@ -133,6 +133,15 @@ describe('CANCEL and retransmissions', () => {
     expect(out.end).toBe('exit');
   });
 
+  it('ends the route for a copy of a request another worker is still processing', () => {
+    const kam = newKamailio();
+    const invite = clientRequest(kam, { method: 'INVITE', ruri: `sip:1000@${DOMAIN}`, body: OFFER_SDP }, 'alice');
+    const out = kam.request(invite, { ...FROM_CLIENT_UDP, inFlightElsewhere: true });
+    expect(out.end).toBe('exit');
+    expect(out.relays).toEqual([]);
+    expect(out.replies).toEqual([]);
+  });
+
   it('absorbs a retransmitted INVITE without relaying it again', () => {
     const kam = newKamailio();
     const { invite } = ringingCall(kam);
