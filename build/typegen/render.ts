@@ -3,7 +3,9 @@
  * description: a thin wrapper per KEMI function that reads the global KSR at
  * call time (so the mock can be swapped per test) and adapts the result:
  * int status -> boolean, int codes -> a typed literal union, callbacks ->
- * branded names. Wrappers allocate nothing; esbuild drops the unused ones.
+ * branded names. Wrappers allocate nothing; esbuild drops the unused ones,
+ * and the build inlines the rest at their call sites from the inline table
+ * rendered here too (build/bundle/inline-facade.ts).
  */
 import type { KemiFunction, KemiParamType, KemiReturnType } from '../kemi/api-list.ts';
 import { kemiPath } from '../kemi/api-list.ts';
@@ -113,6 +115,63 @@ function rawDeclaration(module: string, functions: readonly KemiFunction[], name
   });
   const shape = `{\n${members.join('\n')}\n}`;
   return module === '' ? `declare const KSR: ${shape};` : `declare const KSR: { readonly ${module}: ${shape} };`;
+}
+
+/** File name of the inline table in the generated directory. */
+export const INLINE_TABLE = 'inline.json';
+
+/** What build/bundle/inline-facade.ts needs to inline one wrapper: its parameter names and body, as rendered. */
+export interface InlineEntry {
+  readonly params: readonly string[];
+  readonly body: string;
+}
+
+/** The inline entry of every function of a module, by name, in the module's order. */
+export function inlineEntries(input: Omit<RenderInput, 'header'>): Map<string, InlineEntry> {
+  const { functions, overlay, names } = input;
+  const sorted = [...functions].sort((a, b) => a.name.localeCompare(b.name));
+  const entries = new Map<string, InlineEntry>();
+  for (const fn of sorted) {
+    const params = paramNames(fn, names);
+    entries.set(fn.name, { params, body: renderFunction(fn, overlay[kemiPath(fn.module, fn.name)], params).body });
+  }
+  return entries;
+}
+
+export interface InlineTableModule {
+  /** The facade file name without .ts (core for the core functions). */
+  readonly file: string;
+  /** Of the module's generated .ts: the inliner uses the table only while it matches. */
+  readonly sha256: string;
+  readonly entries: ReadonlyMap<string, InlineEntry>;
+}
+
+/**
+ * src/ksr/generated/inline.json: every wrapper's parameters and body, so the
+ * build inlines them without parsing 190 KB of generated TypeScript. One line
+ * per function keeps its diffs readable.
+ */
+export function renderInlineTable(source: string, modules: readonly InlineTableModule[]): string {
+  const moduleTexts = modules.map((module) => {
+    const fns = [...module.entries].map(([name, entry]) => `      ${JSON.stringify(name)}: ${JSON.stringify(entry)}`);
+    return [
+      `    ${JSON.stringify(module.file)}: {`,
+      `      "sha256": ${JSON.stringify(module.sha256)},`,
+      `      "functions": {`,
+      fns.map((line) => `  ${line}`).join(',\n'),
+      '      }',
+      '    }',
+    ].join('\n');
+  });
+  return [
+    '{',
+    `  "generated": ${JSON.stringify(`by build/typegen/typegen.ts from ${source}; read by build/bundle/inline-facade.ts`)},`,
+    '  "modules": {',
+    moduleTexts.join(',\n'),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
 }
 
 export function renderModule(input: RenderInput): string {

@@ -1,6 +1,7 @@
 /**
  * `npm run typegen`: regenerates the typed KSR facade in src/ksr/generated/
- * from the app_jsdt.api_list of the Kamailio the project targets.
+ * from the app_jsdt.api_list of the Kamailio the project targets, with
+ * inline.json, the wrappers' bodies the build inlines at their call sites.
  *
  *   npm run typegen                   regenerate from build/kemi/api_list-5.6.3.txt
  *   npm run typegen -- --from-kamailio  first ask a running-for-the-occasion Kamailio
@@ -8,12 +9,21 @@
  *   npm run typegen -- --check        fail if the committed files differ from a fresh run
  */
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { kemiPath, parseApiList, type KemiApi } from '../kemi/api-list.ts';
 import { OVERLAY, type Adaptation } from './overlay.ts';
-import { moduleFileName, renderModule, type ParamNames } from './render.ts';
+import {
+  INLINE_TABLE,
+  inlineEntries,
+  moduleFileName,
+  renderInlineTable,
+  renderModule,
+  type InlineTableModule,
+  type ParamNames,
+} from './render.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const API_LIST = join(ROOT, 'build/kemi/api_list-5.6.3.txt');
@@ -61,12 +71,17 @@ export function generate(
   }
   const files = new Map<string, string>();
   const modules = [...byModule.keys()].sort();
+  const table: InlineTableModule[] = [];
   for (const module of modules) {
-    const content = renderModule({ module, functions: byModule.get(module)!, overlay, names, header });
+    const functions = byModule.get(module)!;
+    const content = renderModule({ module, functions, overlay, names, header });
     files.set(`${moduleFileName(module)}.ts`, content);
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    table.push({ file: moduleFileName(module), sha256, entries: inlineEntries({ module, functions, overlay, names }) });
   }
   const index = modules.map((m) => `export * as ${moduleFileName(m)} from './${moduleFileName(m)}';`);
   files.set('index.ts', `${header}\n\n${index.join('\n')}\n`);
+  files.set(INLINE_TABLE, renderInlineTable(apiSource, table));
   return files;
 }
 
@@ -95,7 +110,8 @@ function main(argv: string[]): number {
   for (const stale of readdirSync(OUT_DIR).filter((f) => !files.has(f))) rmSync(join(OUT_DIR, stale));
   for (const [name, content] of files) writeFileSync(join(OUT_DIR, name), content);
   const adapted = api.functions.filter((f) => f.ret === 'int' && !OVERLAY[kemiPath(f.module, f.name)]).length;
-  console.log(`typegen: ${api.functions.length} functions in ${files.size - 1} modules -> src/ksr/generated (${adapted} int statuses exposed as boolean)`);
+  const modules = [...files.keys()].filter((name) => name.endsWith('.ts') && name !== 'index.ts').length;
+  console.log(`typegen: ${api.functions.length} functions in ${modules} modules -> src/ksr/generated (${adapted} int statuses exposed as boolean)`);
   return 0;
 }
 
