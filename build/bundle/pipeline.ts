@@ -69,6 +69,9 @@ export async function runBuild(options: BuildOptions): Promise<BuildReport> {
     problems.push(error instanceof Error ? error : new Error(String(error)));
     return { ok: false, problems, notes, bundlePath };
   }
+  for (const call of compiled.facade.skipped) {
+    notes.push(`${displayPath(call.file, options.projectRoot)}:${call.line}: ${call.call} calls its facade wrapper (not inlined: ${call.reason})`);
+  }
   const locator = new SourceLocator(compiled.map, options.outDir, options.projectRoot, BUNDLE_FILE);
   const apiListFile = options.apiListPath instanceof URL ? fileURLToPath(options.apiListPath) : options.apiListPath;
   const api = loadApiList(apiListFile);
