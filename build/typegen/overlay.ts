@@ -76,9 +76,8 @@ export const OVERLAY: Readonly<Record<string, Adaptation>> = {
     kind: 'codes',
     typeName: 'HandshakeResult',
     codes: [
-      [1, 'handshake answered'],
-      [0, 'handshake answered, stop processing'],
-      [-1, 'handshake refused or failed'],
+      [1, '101 Switching Protocols sent: the connection is a WebSocket now'],
+      [0, 'handshake refused; websocket already replied 400/426 with the reason (ws_handshake.c)'],
     ],
   },
   'auth_db.auth_check': {

@@ -39,11 +39,10 @@ export function close_reason(status: number, reason: string): boolean {
 
 /**
  * Result codes:
- *  1: handshake answered
- *  0: handshake answered, stop processing
- *  -1: handshake refused or failed
+ *  1: 101 Switching Protocols sent: the connection is a WebSocket now
+ *  0: handshake refused; websocket already replied 400/426 with the reason (ws_handshake.c)
  */
-export type HandshakeResult = 1 | 0 | -1;
+export type HandshakeResult = 1 | 0;
 
 /**
  * KSR.websocket.handle_handshake(none) -> int
