@@ -89,8 +89,11 @@ export async function up(opts: { dir?: string; say?: Say; teardownOnExit?: boole
   const state: StackState = { dir, startedAt: new Date().toISOString(), namespaces: [], processes: [] };
   writeState(state);
   if (opts.teardownOnExit === true) {
-    // A test process that dies before afterAll still leaves nothing behind.
-    process.once('exit', () => void down({ dir, keepLogs: true }));
+    // A test process that dies before afterAll still leaves nothing behind;
+    // only this bring-up's stack, never one a later test file started meanwhile.
+    process.once('exit', () => {
+      if (readState(dir)?.startedAt === state.startedAt) down({ dir, keepLogs: true });
+    });
   }
   const record = (...procs: ProcessRecord[]): void => {
     state.processes.push(...procs);
