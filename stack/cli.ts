@@ -1,12 +1,16 @@
 /**
- * npm run stack [-- up]    bring the topology up (leftovers of an earlier run are removed first)
+ * npm run stack [-- up]    bring the topology up (leftovers of an earlier run are removed first),
+ *                          with dist/kamailio.js as built (npm run build after changing the routing)
  * npm run stack -- down    stop everything it started and delete its namespaces (logs stay in .stack/)
  * npm run stack -- status  namespaces and daemons, alive or not
  *
  * STACK_DIR (default .stack/) holds the state file, rendered configs, logs,
  * captures and Kamailio's RUN_DIR. Needs root.
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { PROJECT_DIR } from '../scripts/lib/env.ts';
 import { down, status, up } from './stack.ts';
 import { stackDir } from './state.ts';
 import { ADDR, NS, PORT, SIP_DOMAIN, SUBSCRIBERS } from './topology.ts';
@@ -30,6 +34,8 @@ async function main(command: string): Promise<number> {
   switch (command) {
     case 'up': {
       try {
+        // Like npm start: the Debian packages it needs, installed when missing.
+        execFileSync('bash', [join(PROJECT_DIR, 'scripts', 'install-system-deps.sh')], { stdio: 'inherit' });
         await up({ dir, say });
       } catch (err) {
         say(`bring-up FAILED: ${(err as Error).message}`);
