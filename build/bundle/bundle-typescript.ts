@@ -9,17 +9,14 @@
 import { dirname, relative, resolve, sep } from 'node:path';
 import { build, type Message } from 'esbuild';
 import { BUILD_ID_PLACEHOLDER } from './build-id.ts';
+import { ksrGlobalsFooter } from './ksr-globals-footer.ts';
 import { FACADE_DIR, inlineFacadePlugin, type FacadeInlining } from './inline-facade.ts';
 
 /** The IIFE's return value: the entry module's exports. */
 const EXPORTS_GLOBAL = '__ksr';
 
-/**
- * app_jsdt finds callbacks as global functions by name, so every `ksr_*`
- * export is copied onto the global object. Top-level `this` is the global in
- * Duktape; re-running it on reload simply overwrites the same properties.
- */
-const KSR_GLOBALS_FOOTER = `(function(g){for(var k in ${EXPORTS_GLOBAL}){if(k.indexOf("ksr_")===0){g[k]=${EXPORTS_GLOBAL}[k];}}})(this);`;
+/** Every `ksr_*` export becomes a global; stale ones of a previous load are deleted (./ksr-globals-footer.ts). */
+const KSR_GLOBALS_FOOTER = ksrGlobalsFooter(EXPORTS_GLOBAL);
 
 export interface BundleInput {
   readonly entry: string;
