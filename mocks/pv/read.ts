@@ -161,6 +161,8 @@ export function readPv(k: Engine, ctx: MsgContext, spec: string): PvValue {
     case 'rb': return msg.body === '' ? null : msg.body;
     case 'bs': return Buffer.byteLength(msg.body);
     case 'Ts': return k.clock.seconds();
+    // pv_get_pid: the PID of the process running the route. One mock instance is one worker: the test runner's.
+    case 'pp': return process.pid;
     default:
       throw new Error(`mock KSR: unknown PV $${name}${inner === null ? '' : `(${inner})`}`);
   }

@@ -10,6 +10,7 @@ import * as htable from '../ksr/generated/htable';
 import * as kx from '../ksr/generated/kx';
 import * as maxfwd from '../ksr/generated/maxfwd';
 import * as pike from '../ksr/generated/pike';
+import * as pv from '../ksr/generated/pv';
 import * as sanity from '../ksr/generated/sanity';
 import * as sl from '../ksr/generated/sl';
 import { drop, exit } from '../ksr';
@@ -17,18 +18,26 @@ import { BAN_TABLE, MAX_FORWARDS, SANITY_MSG_CHECKS, SANITY_URI_CHECKS, SCANNER_
 import { receivedOnPrivateSocket } from './source';
 
 const BUILD_HEADER = 'X-Routing-Build: ' + BUILD_ID + '\r\n';
+/** Followed by the PID of the worker that answered ($pp, one static PV name). */
+const WORKER_HEADER = 'X-Routing-Worker: ';
 
 export function route_reqinit(fromMediaServer: boolean): void {
-  if (!fromMediaServer) {
+  const keepalive = isKeepalive();
+  // The proxy's own address is not screened for its keepalives: the reload
+  // tool (build/reload) probes every worker with bursts of them, which pike
+  // would otherwise ban, and on the private port too.
+  if (!fromMediaServer && !(keepalive && core.is_myself_srcip())) {
     screenPublicSource();
   }
   if (!maxfwd.process_maxfwd(MAX_FORWARDS)) {
     sl.sl_send_reply(483, 'Too Many Hops');
     exit();
   }
-  if (core.is_OPTIONS() && core.is_myself_ruri() && !corex.has_ruri_user()) {
-    // Keepalive to the proxy itself (load balancer health checks, media servers).
+  if (keepalive) {
+    // Keepalive to the proxy itself (load balancer health checks, media
+    // servers, the reload tool): which build this worker runs, and which worker.
     hdr.append_to_reply(BUILD_HEADER);
+    hdr.append_to_reply(WORKER_HEADER + String(pv.get('$pp')) + '\r\n');
     sl.sl_send_reply(200, 'Keepalive');
     exit();
   }
@@ -36,6 +45,11 @@ export function route_reqinit(fromMediaServer: boolean): void {
     // sanity has already sent the error reply.
     exit();
   }
+}
+
+/** OPTIONS to the proxy itself, without a user part. */
+function isKeepalive(): boolean {
+  return core.is_OPTIONS() && core.is_myself_ruri() && !corex.has_ruri_user();
 }
 
 /** Flood bans and scanners are dropped silently: an answer only helps them. */

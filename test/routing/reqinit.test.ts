@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { sipRequest } from '../../mocks/index.ts';
-import { CLIENT, DOMAIN, FROM_CLIENT_UDP, FROM_MEDIA_UDP, PUBLIC_IP, newKamailio } from './scenario.ts';
+import { CLIENT, DOMAIN, FROM_CLIENT_UDP, FROM_MEDIA_UDP, LOCAL_IP, PUBLIC_IP, newKamailio } from './scenario.ts';
+
+/** The reload tool (build/reload) probing the workers from the proxy's own address. */
+const FROM_PROXY_ITSELF_PUBLIC = { proto: 'udp', source: `${LOCAL_IP}:41000`, socket: 'public_socket' } as const;
+const FROM_PROXY_ITSELF_PRIVATE = { proto: 'udp', source: `${LOCAL_IP}:41000`, socket: 'private_socket' } as const;
 
 describe('REQINIT', () => {
   it('answers an OPTIONS keepalive to the proxy itself with 200 and the build id, without credentials', () => {
@@ -9,6 +13,38 @@ describe('REQINIT', () => {
     expect(out.reply?.code).toBe(200);
     expect(out.reply?.headers).toContainEqual({ name: 'X-Routing-Build', value: 'test' });
     expect(out.relay).toBeUndefined();
+  });
+
+  it('names the worker that answered a keepalive by its PID, for the reload tool to tell workers apart', () => {
+    const kam = newKamailio();
+    const out = kam.request(sipRequest({ method: 'OPTIONS', ruri: `sip:${PUBLIC_IP}:5060` }), FROM_CLIENT_UDP);
+    expect(out.reply?.headers).toContainEqual({ name: 'X-Routing-Worker', value: String(process.pid) });
+  });
+
+  it('answers keepalives from the proxy\'s own address on the private port too, with build and worker', () => {
+    const kam = newKamailio();
+    const out = kam.request(sipRequest({ method: 'OPTIONS', ruri: `sip:${LOCAL_IP}:5070` }), FROM_PROXY_ITSELF_PRIVATE);
+    expect(out.reply?.code).toBe(200);
+    expect(out.reply?.headers).toContainEqual({ name: 'X-Routing-Build', value: 'test' });
+    expect(out.reply?.headers).toContainEqual({ name: 'X-Routing-Worker', value: String(process.pid) });
+  });
+
+  it('never bans the proxy\'s own address for a burst of keepalives (the reload tool\'s probe)', () => {
+    const kam = newKamailio();
+    const codes: Array<number | undefined> = [];
+    for (let i = 0; i < 40; i++) {
+      codes.push(kam.request(sipRequest({ method: 'OPTIONS', ruri: `sip:${LOCAL_IP}:5060` }), FROM_PROXY_ITSELF_PUBLIC).reply?.code);
+    }
+    expect(codes).toEqual(new Array<number>(40).fill(200));
+    expect(kam.htable.get('ipban', LOCAL_IP)).toBeNull();
+  });
+
+  it('screens anything else from the proxy\'s own address: 403 on the private port', () => {
+    const kam = newKamailio();
+    const invite = kam.request(sipRequest({ method: 'INVITE', ruri: `sip:alice@${DOMAIN}` }), FROM_PROXY_ITSELF_PRIVATE);
+    expect(invite.reply?.code).toBe(403);
+    const toUser = kam.request(sipRequest({ method: 'OPTIONS', ruri: `sip:alice@${DOMAIN}` }), FROM_PROXY_ITSELF_PRIVATE);
+    expect(toUser.reply?.code).toBe(403);
   });
 
   it('answers an OPTIONS keepalive to the SIP domain, also from a media server', () => {
