@@ -10,7 +10,7 @@ import { parseNameAddr, parseUri } from '../sip/uri.ts';
 import type { Header } from '../sip/message.ts';
 import type { MsgContext } from '../runtime/context.ts';
 import type { Engine } from '../runtime/engine.ts';
-import { recordReply } from '../runtime/send.ts';
+import { recordReply, slRefuses } from '../runtime/send.ts';
 import { defineModule, rc } from './define.ts';
 
 function credentialHeaderName(ctx: MsgContext): string {
@@ -61,7 +61,8 @@ function challenge(k: Engine, realm: string, flags: number): number {
   if (flags & 2) value += ', qop="auth-int"';
   else if (flags & 1) value += ', qop="auth"';
   const hdr: Header = { name: register ? 'WWW-Authenticate' : 'Proxy-Authenticate', value };
-  // auth_send_reply: through tm when a transaction exists, else stateless
+  // auth_send_reply: through tm when a transaction exists, else stateless, which refuses an ACK (-3)
+  if (!ctx.tx && slRefuses(ctx)) return -3;
   recordReply(ctx, register ? 401 : 407, register ? 'Unauthorized' : 'Proxy Authentication Required', [hdr], ctx.tx ? 'tm' : 'sl');
   return 1;
 }
@@ -78,7 +79,7 @@ export const auth = defineModule('auth', (k) => ({
     rc(k.ctx.msg.headers.some((h) => /authorization$/i.test(h.name) && parseDigest(h.value).get('realm') === realm)),
   pv_auth_check(realm: string, password: string, flags: number, checks: number): number {
     const r = verify(k, realm, (user) => md5(`${user}:${realm}:${password}`));
-    return r === 1 && flags & 1 ? identityCheck(k.ctx) : r;
+    return r === 1 && flags & 1 && k.ctx.authorizedHeader !== null ? identityCheck(k.ctx) : r;
   },
 }));
 
@@ -89,7 +90,9 @@ export const authDb = defineModule('auth_db', (k) => ({
       const s = k.subscribers.find((x) => x.user === user);
       return s ? md5(`${s.user}:${s.domain ?? realm}:${s.password}`) : null;
     });
-    return r === 1 && flags & 1 ? identityCheck(k.ctx) : r;
+    // authorize.c ki_auth_check: the identity check needs the credentials header; ACK, CANCEL
+    // and PRACK pass pre_auth without one (api.c), so they are never checked.
+    return r === 1 && flags & 1 && k.ctx.authorizedHeader !== null ? identityCheck(k.ctx) : r;
   },
   is_subscriber(uri: string, table: string, flags: number): number {
     const u = parseUri(parseNameAddr(uri)?.uri ?? uri);

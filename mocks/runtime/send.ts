@@ -58,6 +58,11 @@ function localTag(req: SipMessage): string {
   return createHash('md5').update(`${req.get('Call-ID') ?? ''}|${req.get('Via') ?? ''}`).digest('hex').slice(0, 16);
 }
 
+/** sl_funcs.c sl_reply_helper: a stateless reply to an ACK is refused (nothing is sent, -1). */
+export function slRefuses(ctx: MsgContext): boolean {
+  return ctx.msg.isRequest && ctx.msg.method.toUpperCase() === 'ACK';
+}
+
 /** A local reply; `by` 'tm' goes through the transaction (uas.status, kr, local to-tag), 'sl' does not touch it. */
 export function recordReply(ctx: MsgContext, code: number, reason: string, extra: Header[], by: 'sl' | 'tm', body = ''): SentReply {
   const message = buildReply(ctx, code, reason, extra, body);

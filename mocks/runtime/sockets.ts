@@ -64,6 +64,27 @@ export class Sockets {
     );
   }
 
+  /**
+   * core/socket_info.c grep_sock_info: the listen socket whose address (or
+   * advertised address) is `host`, with `port` as its own or its advertised
+   * port (0 = any), in the list of `proto` (ws searches the TCP list, then
+   * the TLS one; wss the TLS one; none = every list, UDP first).
+   */
+  grep(host: string, port: number, proto: Proto | ''): ListenSocket | undefined {
+    const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+    const lists: SocketProto[] = proto === '' ? ['udp', 'tcp', 'tls', 'sctp'] : proto === 'ws' ? ['tcp', 'tls'] : [socketProtoOf(proto)];
+    for (const want of lists) {
+      const found = this.list.find(
+        (s) =>
+          s.proto === want &&
+          (port === 0 || s.port === port || s.advertise?.port === port) &&
+          (s.ip === h || s.advertise?.host.toLowerCase() === h),
+      );
+      if (found) return found;
+    }
+    return undefined;
+  }
+
   isLocalIp(ip: string): boolean {
     return this.list.some((s) => s.ip === ip || s.advertise?.host === ip);
   }
