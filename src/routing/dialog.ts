@@ -3,15 +3,15 @@
  * in-dialog requests along the Record-Route set, and absorbs stray ACKs.
  */
 import * as core from '../ksr/generated/core';
-import * as dispatcher from '../ksr/generated/dispatcher';
-import * as kx from '../ksr/generated/kx';
 import * as nathelper from '../ksr/generated/nathelper';
 import * as rr from '../ksr/generated/rr';
 import * as siputils from '../ksr/generated/siputils';
 import * as sl from '../ksr/generated/sl';
 import * as tm from '../ksr/generated/tm';
 import { exit } from '../ksr';
-import { DISPATCHER, DS_MATCH, FLAG } from './config';
+import { FLAG } from './config';
+import { nextHop, nextHopIsMediaServer } from './nexthop';
+import { destinationProto, isMediaServerTransport } from './proto';
 import { route_relay } from './relay';
 
 export function route_dialog(fromMediaServer: boolean): void {
@@ -22,39 +22,55 @@ export function route_dialog(fromMediaServer: boolean): void {
     core.setflag(FLAG.webrtcClient);
   }
   if (!siputils.has_totag()) {
+    route_outside_dialog();
     return;
   }
   if (rr.loose_route()) {
-    if (!fromMediaServer && !nextHopIsMediaServer()) {
-      // A client's dialogs are all with media servers: a Route that leads
-      // elsewhere is forged, and following it would make us an open relay.
+    if (!fromMediaServer && !(nextHopIsMediaServer() && isMediaServerTransport(destinationProto()))) {
+      // A client's dialogs are all with media servers, over UDP or TCP: a
+      // Route that leads elsewhere is forged, and following it would make us
+      // an open relay (or dial a media server from the public TLS socket).
       sl.sl_send_reply(403, 'Forbidden');
       exit();
     }
     if (fromMediaServer) {
       // Toward a client behind NAT: its Contact carries ;alias=ip~port~proto.
       nathelper.handle_ruri_alias();
+      if (core.is_myself(nextHop())) {
+        // A remote target that is this proxy (a client's Contact naming us,
+        // or rr's strict-routing recovery): relaying would loop.
+        sl.sl_send_reply(404, 'Not here');
+        exit();
+      }
     }
     route_relay();
   }
   if (core.is_ACK()) {
-    // The article relays an ACK that t_check_trans() matches. With the modules
-    // this cfg loads it never matches: tm treats a 2xx ACK as end-to-end only
-    // for modules with e2e-ACK callbacks (acc, ...), so it returns 0 for an ACK
-    // to a negative reply (absorbed by tm) and -1 for a stray one. Both end here.
-    tm.t_check_trans();
-    exit();
+    absorbAck();
   }
   sl.sl_send_reply(404, 'Not here');
   exit();
 }
 
-function nextHopIsMediaServer(): boolean {
-  const destination = kx.get_duri();
-  const nextHop = destination === null ? kx.get_ruri() : destination;
-  return dispatcher.ds_is_from_list_uri(
-    DISPATCHER.mediaServers,
-    DS_MATCH.ignorePort | DS_MATCH.ignoreProto,
-    String(nextHop),
-  );
+/** ACK and PRACK belong to a dialog. auth_check lets both through without
+ * credentials (auth's pre_auth: they cannot be challenged), so without a To
+ * tag they would reach a media server unauthenticated: they end here. */
+function route_outside_dialog(): void {
+  if (core.is_ACK()) {
+    absorbAck();
+  }
+  if (core.is_PRACK()) {
+    sl.sl_send_reply(481, 'Call/Transaction Does Not Exist');
+    exit();
+  }
+}
+
+/** The article relays an ACK that t_check_trans() matches. With the modules
+ * this cfg loads it never matches: tm treats a 2xx ACK as end-to-end only
+ * for modules with e2e-ACK callbacks (acc, ...), so it returns 0 for an ACK
+ * to a negative reply (absorbed by tm) and -1 for a stray one. Both end here,
+ * unanswered as SIP wants. */
+function absorbAck(): never {
+  tm.t_check_trans();
+  exit();
 }

@@ -4,17 +4,20 @@
  * dispatcher; otherwise the R-URI). SIP's default transport is UDP; a TLS
  * client's destination always carries ;transport=tls from its received address.
  */
-import * as kx from '../ksr/generated/kx';
+import { nextHop } from './nexthop';
 
 export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
 
 const TRANSPORT_PARAM = /;transport=([a-z]+)/i;
 
 export function destinationProto(): Proto {
-  const destination = kx.get_duri();
-  const uri = String(destination === null ? kx.get_ruri() : destination);
-  const match = TRANSPORT_PARAM.exec(uri);
+  const match = TRANSPORT_PARAM.exec(nextHop());
   return match === null ? 'udp' : (match[1]!.toLowerCase() as Proto);
+}
+
+/** Media servers are reached over UDP or TCP (dispatcher.list); the private port has no TLS or WebSocket. */
+export function isMediaServerTransport(proto: Proto): boolean {
+  return proto === 'udp' || proto === 'tcp';
 }
 
 export function isWebSocket(proto: Proto): boolean {

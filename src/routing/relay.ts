@@ -13,6 +13,7 @@ import * as tm from '../ksr/generated/tm';
 import { exit } from '../ksr';
 import { ON_CALL_FAILURE, ON_MEDIA_REPLY } from './callbacks';
 import { FLAG, SOCKET } from './config';
+import { nextHopIsMediaServer } from './nexthop';
 import { OFFER_TO_CLIENT, OFFER_TO_MEDIA_SERVER, OFFER_TO_WEBRTC_CLIENT } from './media';
 import { destinationProto, isWebSocket, type Proto } from './proto';
 
@@ -20,13 +21,12 @@ export function route_relay(): void {
   const toMediaServer = core.isflagset(FLAG.toSwitch);
   const proto = destinationProto();
   const initial = !siputils.has_totag();
-  if (initial) {
-    // In-dialog requests leave from the socket loose_route() chose from the
-    // double Record-Route; only initial requests choose one here.
-    setSendSocket(toMediaServer, proto);
-    if (core.is_method_in('IS')) {
-      rr.record_route();
-    }
+  // In-dialog requests too: loose_route() forces the socket our second
+  // Route entry names, which a forged route set chooses (or leaves unset).
+  // The side is the destination's: a media server may address another one.
+  setSendSocket(toMediaServer || nextHopIsMediaServer(), proto);
+  if (initial && core.is_method_in('IS')) {
+    rr.record_route();
   }
   if (!toMediaServer && proto !== 'udp') {
     // A client is reached over the connection it opened, never a new one.

@@ -12,11 +12,16 @@ import { DISPATCHER, DS_MATCH, SOCKET } from './config';
  * ephemeral, and matching the port would treat their requests as a client's
  * (CONTRACT). The article's group 2 (other trusted backends) keeps the default
  * mode: IP and port must match, protocol ignored.
+ *
+ * And only on the private port, the one they talk to: on a public socket a
+ * media server's address proves nothing, since a PROXY protocol header on the
+ * public TCP/TLS port sets $si to any address its sender likes.
  */
 export function isFromMediaServer(): boolean {
   return (
-    dispatcher.ds_is_from_list_mode(DISPATCHER.mediaServers, DS_MATCH.ignorePort | DS_MATCH.ignoreProto) ||
-    dispatcher.ds_is_from_list(DISPATCHER.trustedPeers)
+    receivedOnPrivateSocket() &&
+    (dispatcher.ds_is_from_list_mode(DISPATCHER.mediaServers, DS_MATCH.ignorePort | DS_MATCH.ignoreProto) ||
+      dispatcher.ds_is_from_list(DISPATCHER.trustedPeers))
   );
 }
 
