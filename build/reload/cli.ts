@@ -2,6 +2,7 @@
  * Changing the routing of a running Kamailio:
  *
  *   npm run reload   [-- --entry src/main.ts --no-typecheck --timeout 10 --skip-duktape]
+ *   npm run reload -- --bundle path/to/kamailio.js   (built earlier, build-info.json and map next to it)
  *   npm run rollback [-- --timeout 10]
  *   npm run reload:status
  *
@@ -92,6 +93,7 @@ async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       entry: { type: 'string', default: 'src/main.ts' },
+      bundle: { type: 'string' },
       tsconfig: { type: 'string', default: 'tsconfig.json' },
       'no-typecheck': { type: 'boolean', default: false },
       timeout: { type: 'string', default: '10' },
@@ -119,11 +121,12 @@ async function main(argv: string[]): Promise<number> {
   const report =
     command === 'rollback'
       ? await rollbackRouting(context)
-      : await reloadRouting(context, {
-          entry: resolve(PROJECT_DIR, values.entry),
-          tsconfig: resolve(PROJECT_DIR, values.tsconfig),
-          typeCheck: !values['no-typecheck'],
-        });
+      : await reloadRouting(
+          context,
+          values.bundle !== undefined
+            ? { bundle: resolve(process.cwd(), values.bundle) }
+            : { entry: resolve(PROJECT_DIR, values.entry), tsconfig: resolve(PROJECT_DIR, values.tsconfig), typeCheck: !values['no-typecheck'] },
+        );
   const code = exitCode(report);
   (code === EXIT.ok ? process.stdout : process.stderr).write(`${formatReloadReport(report, command as 'reload' | 'rollback').join('\n')}\n`);
   return code;

@@ -15,7 +15,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runBuild, type BuildInfo } from '../bundle/pipeline.ts';
 import { duktapeVersion } from '../duktape/check.ts';
@@ -40,11 +40,10 @@ export interface ReloadContext {
   readonly log?: (line: string) => void;
 }
 
-export interface BuildSource {
-  readonly entry: string;
-  readonly tsconfig: string;
-  readonly typeCheck: boolean;
-}
+/** What to reload: TypeScript to build, or a bundle built earlier (by CI, say) with its map and build-info.json. */
+export type BuildSource =
+  | { readonly entry: string; readonly tsconfig: string; readonly typeCheck: boolean }
+  | { readonly bundle: string };
 
 export type ReloadOutcome = 'reloaded' | 'refused' | 'unreachable' | 'busy' | 'unconfirmed';
 
@@ -72,8 +71,18 @@ interface Step {
   notes: string[];
 }
 
-/** `npm run reload`: build `source`, validate, install, reload, confirm. */
+/** `npm run reload`: build `source` (or take a built bundle), validate, install, reload, confirm. */
 export function reloadRouting(context: ReloadContext, source: BuildSource): Promise<ReloadReport> {
+  if ('bundle' in source) {
+    return run(context, 'reload', async (api, apiListPath) => {
+      const built = readSlot(slotsFor(source.bundle).current);
+      if (!built) {
+        return { problems: [`${source.bundle} with build-info.json next to it is required (npm run build writes both)`], notes: [] };
+      }
+      context.log?.(`checking ${source.bundle} (${built.info.buildId}) against the running Kamailio's KEMI API (${api.functions.length} functions)`);
+      return { files: built, problems: validateBuilt(built, api, apiListPath, context), notes: [] };
+    });
+  }
   return run(context, 'reload', async (api, apiListPath) => {
     const staging = mkdtempSync(join(tmpdir(), 'ksr-reload-'));
     try {
@@ -108,14 +117,18 @@ export function rollbackRouting(context: ReloadContext): Promise<ReloadReport> {
       return { problems: [`no previous bundle in ${slotsFor(context.bundlePath).previous.bundle}: nothing to roll back to`], notes: [] };
     }
     context.log?.(`checking the previous bundle ${previous.info.buildId} against the running Kamailio's KEMI API (${api.functions.length} functions)`);
-    const problems = validateBuiltBundle(previous, {
-      api,
-      apiListName: `${context.rpc.ctl} app_jsdt.api_list (${apiListPath})`,
-      cfgPath: context.cfgPath,
-      projectRoot: context.projectRoot,
-    }).map((p) => p.message);
-    return { files: previous, problems, notes: [] };
+    return { files: previous, problems: validateBuilt(previous, api, apiListPath, context), notes: [] };
   });
+}
+
+function validateBuilt(files: BundleFiles, api: KemiApi, apiListPath: string, context: ReloadContext): string[] {
+  return validateBuiltBundle(files, {
+    api,
+    apiListName: basename(apiListPath),
+    cfgPath: context.cfgPath,
+    projectRoot: context.projectRoot,
+    duktape: !context.skipDuktape,
+  }).map((p) => p.message);
 }
 
 async function run(

@@ -28,6 +28,8 @@ export interface ValidateOptions {
   readonly apiListName: string;
   readonly cfgPath: string;
   readonly projectRoot: string;
+  /** Run the Duktape load check (default true; it is skipped anyway when duk is missing). */
+  readonly duktape?: boolean;
 }
 
 /** The build's guards and Duktape load check on a bundle that was built earlier. */
@@ -37,7 +39,7 @@ export function validateBuiltBundle(files: BundleFiles, options: ValidateOptions
     { code: files.code, fileName: BUNDLE_FILE, locator },
     { api: options.api, apiListName: options.apiListName, cfgPath: options.cfgPath },
   );
-  if (problems.length > 0 || duktapeVersion() === undefined) return problems;
+  if (problems.length > 0 || options.duktape === false || duktapeVersion() === undefined) return problems;
   const dir = mkdtempSync(join(tmpdir(), 'ksr-validate-'));
   try {
     const path = join(dir, BUNDLE_FILE);

@@ -223,6 +223,14 @@ describe('hot reload in a real Kamailio', () => {
       expect(code).toBe(1);
     });
 
+    it('reloads a bundle built earlier only with its build-info.json next to it', async () => {
+      const lone = join(mkdtempSync(join(tmpdir(), 'ksr-lone-')), 'kamailio.js');
+      writeFileSync(lone, readFileSync(bundlePath));
+      const { code, out } = await cli('reload', '--bundle', lone);
+      expect(out).toContain(`✗ ${lone} with build-info.json next to it is required (npm run build writes both)`);
+      expect(code).toBe(1);
+    });
+
     it('shows the installed, the previous and every worker\'s build', async () => {
       const { code, out } = await cli('status');
       expect(out).toMatch(new RegExp(`^installed: ${v1} `, 'm'));
