@@ -1,12 +1,30 @@
 /**
  * KSR.htable subset on tables declared in kamailio.cfg (others throw, see
- * state/htable.ts). sht_get returns null for a missing key; sht_match_name
- * supports the "eq", "sw" and "re" operators of the htable doc.
+ * state/htable.ts). sht_get returns null for a missing key (the initval
+ * when the table has one); sht_inc/sht_dec need an integer item or an
+ * integer initval; sht_match_name supports the "eq", "sw" and "re"
+ * operators of the htable doc.
  */
 import { defineModule, rc } from './define.ts';
 
+/** htable.c ki_ht_add_op: KSR_HT_KEMI_NOINTVAL when there is no integer to add to. */
+const NO_INT_VALUE = -255;
+
 export default defineModule('htable', (k) => {
   const t = k.htables;
+  /**
+   * ht_api.c ht_cell_value_add: adds to an integer item (refreshing its
+   * expire, updateexpire=1) and returns the new value. A missing or expired
+   * item starts from the table's integer initval; without one (or on a
+   * string item) nothing is created and the result is -255.
+   */
+  const add = (table: string, key: string, delta: number): number => {
+    const current = t.get(table, key);
+    if (typeof current !== 'number') return NO_INT_VALUE;
+    const v = current + delta;
+    t.set(table, key, v);
+    return v;
+  };
   return {
     sht_get: (table: string, key: string): string | number | null => t.get(table, key),
     sht_gete: (table: string, key: string): string | number => t.get(table, key) ?? '',
@@ -30,16 +48,8 @@ export default defineModule('htable', (k) => {
     },
     sht_rm: (table: string, key: string): number => rc(t.remove(table, key)),
     sht_is_null: (table: string, key: string): number => rc(t.get(table, key) === null),
-    sht_inc(table: string, key: string): number {
-      const v = Number(t.get(table, key) ?? 0) + 1;
-      t.set(table, key, v);
-      return v;
-    },
-    sht_dec(table: string, key: string): number {
-      const v = Number(t.get(table, key) ?? 0) - 1;
-      t.set(table, key, v);
-      return v;
-    },
+    sht_inc: (table: string, key: string): number => add(table, key, 1),
+    sht_dec: (table: string, key: string): number => add(table, key, -1),
     sht_reset(table: string): number {
       t.reset(table);
       return 1;
