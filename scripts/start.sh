@@ -8,6 +8,7 @@
 # kamailio.cfg (defaults: loopback, see scripts/lib/env.ts), plus:
 #   RTP_PORT_MIN/RTP_PORT_MAX  rtpengine's media ports (default 10000-40000)
 #   START_RTPENGINE=no         use an rtpengine that runs elsewhere (RTPENGINE_NG)
+#   WATCH=no                   no automatic reload when a file under src/ changes
 # Kamailio itself is started exactly as CONTRACT.md says:
 #   kamailio -f kamailio.cfg -DD -E -P $RUN_DIR/kamailio.pid -Y $RUN_DIR
 set -euo pipefail
@@ -72,6 +73,7 @@ fi
 # --- run -------------------------------------------------------------------
 RTPENGINE_PID=
 KAMAILIO_PID=
+WATCH_PID=
 
 stop_pid() { # NAME PID: SIGTERM, wait up to 10 s, then SIGKILL
   local name=$1 pid=$2
@@ -83,8 +85,10 @@ stop_pid() { # NAME PID: SIGTERM, wait up to 10 s, then SIGKILL
   kill -KILL "$pid" 2>/dev/null || true
 }
 stop_all() {
+  stop_pid "src/ watcher" "$WATCH_PID"
   stop_pid kamailio "$KAMAILIO_PID"
   stop_pid rtpengine "$RTPENGINE_PID"
+  WATCH_PID=
   KAMAILIO_PID=
   RTPENGINE_PID=
 }
@@ -114,6 +118,15 @@ say "Kamailio: SIP udp/tcp $LOCAL_IP:$SIP_PORT (public $PUBLIC_IP), private $LOC
   "$webrtc, domain $SIP_DOMAIN, runtime dir $RUN_DIR"
 kamailio -f kamailio.cfg -DD -E -P "$RUN_DIR/kamailio.pid" -Y "$RUN_DIR" &
 KAMAILIO_PID=$!
+
+# Automatic reload: a saved change under src/ is built, checked and reloaded
+# into the running Kamailio like `npm run reload` (build/reload/watch.ts); a
+# change that does not build prints why and the running version stays.
+# One node process (no tsx wrapper), so its PID is the one to stop.
+if [ "${WATCH:-yes}" != no ]; then
+  node --import tsx build/reload/watch.ts &
+  WATCH_PID=$!
+fi
 
 # Background + wait (not a plain foreground command) so that SIGTERM sent to
 # this script is handled at once, not after Kamailio exits by itself.

@@ -57,6 +57,9 @@ export function formatReloadReport(report: ReloadReport, kind: 'reload' | 'rollb
       );
       break;
     }
+    case 'unchanged':
+      lines.push(`${kind}: the new bundle is the installed one (${to}): nothing to reload`);
+      break;
     case 'unconfirmed':
       lines.push(...report.problems.map((p) => `✗ ${p}`));
       lines.push(`${kind}: ✗ ${to} is installed and app_jsdt.reload was called, but not every worker confirmed it (see above)`);
@@ -84,7 +87,7 @@ export function formatStatus(report: StatusReport): string[] {
 }
 
 export function exitCode(report: ReloadReport): number {
-  return report.outcome === 'reloaded' ? EXIT.ok : report.outcome === 'unconfirmed' ? EXIT.unconfirmed : EXIT.refused;
+  return report.outcome === 'reloaded' || report.outcome === 'unchanged' ? EXIT.ok : report.outcome === 'unconfirmed' ? EXIT.unconfirmed : EXIT.refused;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -34,6 +34,8 @@ export interface ReloadContext {
   readonly cfgPath: string;
   /** How long every worker has to answer with the new build. */
   readonly confirmTimeoutMs: number;
+  /** A bundle identical to the installed one is not reloaded (npm start's watcher: a comment changed). */
+  readonly skipUnchanged?: boolean;
   /** Run without the Duktape checks when `duk` is missing (otherwise that refuses the reload). */
   readonly skipDuktape?: boolean;
   /** Progress lines, as they happen. */
@@ -45,7 +47,7 @@ export type BuildSource =
   | { readonly entry: string; readonly tsconfig: string; readonly typeCheck: boolean }
   | { readonly bundle: string };
 
-export type ReloadOutcome = 'reloaded' | 'refused' | 'unreachable' | 'busy' | 'unconfirmed';
+export type ReloadOutcome = 'reloaded' | 'unchanged' | 'refused' | 'unreachable' | 'busy' | 'unconfirmed';
 
 export interface ReloadReport {
   readonly outcome: ReloadOutcome;
@@ -203,6 +205,9 @@ async function run(
       return done({ outcome: 'refused', problems: step.problems, ...base });
     }
     const unchanged = from !== undefined && from.sha256 === files.info.sha256 && kind === 'reload';
+    if (unchanged && context.skipUnchanged) {
+      return done({ outcome: 'unchanged', problems: [], unchanged, ...base });
+    }
     context.log?.(
       `✓ ${kind === 'reload' ? 'built' : 'checked'} ${files.info.buildId}: ${(files.info.bytes / 1024).toFixed(1)} KiB, every guard passed` +
         `${context.skipDuktape ? '' : ', loads in Duktape 2.7 over the running build'}` +

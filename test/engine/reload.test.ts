@@ -10,8 +10,8 @@
  * The media server is 127.0.0.4, so probes from 127.0.0.1 (LOCAL_IP) take
  * the routing's "proxy's own keepalive" path, as they would in production.
  */
-import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,6 +24,7 @@ import { KamailioRpc } from '../../build/reload/kamailio-rpc.ts';
 import { reloadRouting, rollbackRouting, type ReloadContext, type ReloadReport } from '../../build/reload/reload.ts';
 import { PROJECT_DIR } from '../../scripts/lib/env.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
+import { waitUntil } from '../support/process.ts';
 
 const execFileAsync = promisify(execFile);
 const FIXTURES = join(PROJECT_DIR, 'test/fixtures/reload');
@@ -248,6 +249,60 @@ describe('hot reload in a real Kamailio', () => {
       expect(run).toMatchObject({ code: 1, stderr: expect.stringMatching(/✗ Kamailio is not reachable on unix:.*kamailio_ctl .*nothing was installed/) });
       expect(readFileSync(bundlePath).equals(installed)).toBe(true);
       expect(existsSync(join(bundlePath, '..', '.reload.lock'))).toBe(false);
+    });
+  });
+
+  describe('npm start\'s watcher (build/reload/watch.ts)', () => {
+    let watcher: ChildProcess | undefined;
+    let output = '';
+    let srcDir: string;
+    const waitForOutput = async (pattern: RegExp, what: string): Promise<void> => {
+      const seen = await waitUntil(() => pattern.test(output), 30_000, 50);
+      expect(seen, `${what}; watcher output:\n${output}`).toBe(true);
+    };
+
+    beforeAll(async () => {
+      srcDir = join(mkdtempSync(join(tmpdir(), 'ksr-watch-')), 'src');
+      mkdirSync(srcDir);
+      cpSync(join(FIXTURES, 'watch', 'main.ts'), join(srcDir, 'main.ts'));
+      watcher = spawn(
+        process.execPath,
+        ['--import', 'tsx', 'build/reload/watch.ts', '--src', srcDir, '--entry', join(srcDir, 'main.ts'), '--no-typecheck'],
+        { cwd: PROJECT_DIR, env: { ...process.env, RUN_DIR: kam.runDir, KEMI_BUNDLE: bundlePath }, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      watcher.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      watcher.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      await waitForOutput(/^reload: watching /m, 'the watcher starts');
+    });
+    afterAll(() => {
+      if (watcher?.exitCode === null) watcher.kill('SIGKILL');
+    });
+
+    const edit = (version: string): void => {
+      const path = join(srcDir, 'main.ts');
+      writeFileSync(path, readFileSync(path, 'utf8').replace(/const VERSION = .*;/, version));
+    };
+
+    it('reloads a saved change into every worker', async () => {
+      edit(`const VERSION = 'watch-2';`);
+      await waitForOutput(/^reload: ✓ all 12 SIP workers run [0-9a-f]{12} /m, 'a confirmed reload');
+      expect(output).toMatch(/^reload: main\.ts changed: reloading$/m);
+      expect(new Set((await askEveryWorker()).workers.map((w) => w.reason))).toEqual(new Set(['watch-2']));
+    });
+
+    it('prints why a broken change is refused and keeps the running version', async () => {
+      output = '';
+      // The statement now runs into the next line: a syntax error.
+      edit(`const VERSION = 'watch-3' +`);
+      await waitForOutput(/^reload: ✗ refused, nothing installed/m, 'a refusal');
+      expect(output).toMatch(/main\.ts:\d+:\d+: /);
+      expect(new Set((await askEveryWorker()).workers.map((w) => w.reason))).toEqual(new Set(['watch-2']));
+    });
+
+    it('stops at once on SIGTERM, as scripts/start.sh stops it', async () => {
+      const exited = new Promise<number | null>((r) => watcher!.once('exit', (code) => r(code)));
+      watcher!.kill('SIGTERM');
+      expect(await exited).toBe(0);
     });
   });
 });
