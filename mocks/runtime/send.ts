@@ -88,8 +88,17 @@ export function destinationOf(uri: string): { proto: Proto; host: string; port: 
   return { proto, host: u.host, port };
 }
 
+/**
+ * The transport parameter a Record-Route gets for a leg (msg_translator.c
+ * SUBST_RCV_PROTO / SUBST_SND_PROTO): the socket's protocol, except that a
+ * WebSocket leg, WS or WSS, is written transport=ws (RFC 7118).
+ */
+function rrProto(socket: ListenSocket, proto: Proto): Proto {
+  return proto === 'ws' || proto === 'wss' ? 'ws' : socket.proto;
+}
+
 /** rr module record_route: one RR, or two (r2=on) when the legs use different sockets (enable_double_rr=1). */
-function recordRouteHeaders(ctx: MsgContext, out: ListenSocket): Header[] {
+function recordRouteHeaders(ctx: MsgContext, out: ListenSocket, outProto: Proto): Header[] {
   if (!ctx.recordRoute.done) return [];
   const inbound = ctx.transport.socket;
   const ftag = nameAddrParam(parseNameAddr(ctx.msg.get('From') ?? '') ?? { display: '', uri: '', params: [] }, 'tag');
@@ -99,8 +108,9 @@ function recordRouteHeaders(ctx: MsgContext, out: ListenSocket): Header[] {
     const transport = proto === 'udp' ? '' : `;transport=${proto}`;
     return { name: 'Record-Route', value: `<sip:${a.host}:${a.port}${transport}${r2 ? ';r2=on' : ''}${tail}>` };
   };
-  if (out === inbound) return [rr(inbound, ctx.transport.proto, false)];
-  return [rr(out, out.proto === 'tls' ? 'tls' : out.proto, true), rr(inbound, ctx.transport.proto, true)];
+  const inProto = rrProto(inbound, ctx.transport.proto);
+  if (out === inbound) return [rr(inbound, inProto, false)];
+  return [rr(out, rrProto(out, outProto), true), rr(inbound, inProto, true)];
 }
 
 /** `viaBranch` must be unique per relay (the engine numbers them). */
@@ -122,7 +132,7 @@ export function buildRelay(ctx: MsgContext, sockets: Sockets, branch: number, vi
   });
   const message = new SipMessage(
     { kind: 'request', method, uri: ruri, version: 'SIP/2.0' },
-    [via, ...recordRouteHeaders(ctx, socket), ...headers],
+    [via, ...recordRouteHeaders(ctx, socket, destination.proto), ...headers],
     ctx.outgoingBody(),
   );
   return { route: ctx.route, method, ruri, dstUri: ctx.dstUri, destination, socket, message, branch, noConnect: ctx.noConnect.forward };

@@ -5,7 +5,7 @@
  * request whose R-URI is this proxy.
  */
 import { describe, expect, it } from 'vitest';
-import { sipRequest } from '../../mocks/index.ts';
+import { sipRequest, type TransportSpec } from '../../mocks/index.ts';
 import { K, MEDIA_UDP, TCP_CLIENT, UDP_CLIENT, inRoute, kam } from './helpers.ts';
 
 // The fixture cfg: LOCAL_IP 10.0.0.5 (private 5070), PUBLIC_IP 198.51.100.7 advertised on 5060 and 7777.
@@ -75,5 +75,34 @@ describe('rr.loose_route: after_strict (in-dialog R-URI is this proxy)', () => {
     const raw = inDialog('sip:1000@198.51.100.7', '<sip:bob@192.0.2.10>, <sip:192.0.2.9;lr>');
     expect(inRoute((k) => [k.rr.loose_route(), k.pv.get('$du'), k.pv.get('$ru')], raw)).toEqual([1, null, 'sip:bob@192.0.2.10']);
     expect(relayOf(raw)?.message.get('Route')).toBe('<sip:192.0.2.9;lr>');
+  });
+});
+
+describe('rr.record_route: the transport of each leg', () => {
+  const relayFrom = (raw: string, transport: TransportSpec, via: string) =>
+    kam({
+      ksr_request_route() {
+        K().rr.record_route();
+        K().corex.set_send_socket_name(via);
+        K().tm.t_relay();
+      },
+    }).request(raw, transport).relay!.message.all('Record-Route').map((h) => h.value);
+
+  it('writes transport=ws for a WebSocket leg, WS or WSS, on a TLS socket too (msg_translator SUBST_*_PROTO)', () => {
+    const fromBrowser = sipRequest({ method: 'INVITE', ruri: 'sip:fs@10.0.0.11:5080', proto: 'wss', source: '203.0.113.10:50000', fromTag: 'ft' });
+    expect(relayFrom(fromBrowser, { proto: 'wss', source: '203.0.113.10:50000', socket: 'public_webrtc_socket' }, 'private_socket')).toEqual([
+      '<sip:10.0.0.5:5070;r2=on;lr;ftag=ft>',
+      '<sip:198.51.100.7:7777;transport=ws;r2=on;lr;ftag=ft>',
+    ]);
+    const toBrowser = sipRequest({ method: 'INVITE', ruri: 'sip:alice@203.0.113.10:50000;transport=wss', source: '10.0.0.11:5080', fromTag: 'ft' });
+    expect(relayFrom(toBrowser, MEDIA_UDP, 'public_webrtc_socket')).toEqual([
+      '<sip:198.51.100.7:7777;transport=ws;r2=on;lr;ftag=ft>',
+      '<sip:10.0.0.5:5070;r2=on;lr;ftag=ft>',
+    ]);
+  });
+
+  it('writes the socket protocol otherwise (none for UDP)', () => {
+    const fromTcp = sipRequest({ method: 'INVITE', ruri: 'sip:fs@10.0.0.11:5080', proto: 'tcp', source: '203.0.113.10:40123', fromTag: 'ft' });
+    expect(relayFrom(fromTcp, TCP_CLIENT, 'private_socket')).toEqual(['<sip:10.0.0.5:5070;r2=on;lr;ftag=ft>', '<sip:198.51.100.7:5060;transport=tcp;r2=on;lr;ftag=ft>']);
   });
 });
