@@ -51,6 +51,15 @@ export const SUBSCRIBER_TABLE = 'subscriber';
 /** htable of banned source IPs (kamailio.cfg: `ipban=>...;autoexpire=...`). */
 export const BAN_TABLE = 'ipban';
 
+/** htable counting failed digest authentications per source IP (kamailio.cfg:
+ * `auth_fail=>...;autoexpire=...;initval=0`). */
+export const AUTH_FAIL_TABLE = 'auth_fail';
+
+/** Failed authentications (wrong password, unknown user) after which a source
+ * is banned like a flood. A phone with a wrong password fails once per
+ * registration attempt; a guesser fails on every request. */
+export const AUTH_FAIL_LIMIT = 10;
+
 export const MAX_FORWARDS = 10;
 
 /** User-Agent substrings of SIP scanners; their requests are dropped silently. */

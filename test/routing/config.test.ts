@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CFG } from '../../mocks/index.ts';
 import { loadCfg, modparam } from '../../mocks/config/cfg.ts';
-import { BAN_TABLE, BRANCH_FLAG, LOCATION_TABLE, SOCKET } from '../../src/routing/config';
+import { AUTH_FAIL_TABLE, BAN_TABLE, BRANCH_FLAG, LOCATION_TABLE, SOCKET } from '../../src/routing/config';
 import { ENV } from './scenario.ts';
 
 const cfg = loadCfg(DEFAULT_CFG, ENV);
@@ -29,6 +29,11 @@ describe('routing constants match kamailio.cfg', () => {
 
   it('bans into an htable the cfg declares, with an expiry so bans lift by themselves', () => {
     expect(cfg.htables.get(BAN_TABLE)?.autoexpire).toBeGreaterThan(0);
+  });
+
+  it('counts failed authentications in an htable that expires and starts at 0 (sht_inc creates nothing without an integer initval)', () => {
+    expect(cfg.htables.get(AUTH_FAIL_TABLE)).toMatchObject({ initval: 0 });
+    expect(cfg.htables.get(AUTH_FAIL_TABLE)?.autoexpire).toBeGreaterThan(cfg.htables.get(BAN_TABLE)!.autoexpire);
   });
 
   it('defines SIP_DOMAIN as bare tokens, so the routing reads the realm without quotes', () => {
