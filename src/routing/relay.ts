@@ -5,6 +5,7 @@
  */
 import * as core from '../ksr/generated/core';
 import * as corex from '../ksr/generated/corex';
+import * as hdr from '../ksr/generated/hdr';
 import * as rr from '../ksr/generated/rr';
 import * as rtpengine from '../ksr/generated/rtpengine';
 import * as siputils from '../ksr/generated/siputils';
@@ -25,8 +26,14 @@ export function route_relay(): void {
   // Route entry names, which a forged route set chooses (or leaves unset).
   // The side is the destination's: a media server may address another one.
   setSendSocket(toMediaServer || nextHopIsMediaServer(), proto);
-  if (initial && core.is_method_in('IS')) {
-    rr.record_route();
+  if (initial) {
+    // The next hop is ours to choose: a Route its sender preloaded (a phone's
+    // outbound proxy, a forged one) would steer or confuse the next hop, and
+    // one a media server preloads would show LOCAL_IP to the client.
+    hdr.remove('Route');
+    if (core.is_method_in('IS')) {
+      rr.record_route();
+    }
   }
   if (!toMediaServer && proto !== 'udp') {
     // A client is reached over the connection it opened, never a new one.

@@ -95,3 +95,22 @@ describe('no relay to the proxy itself', () => {
     expect(out.relays).toEqual([]);
   });
 });
+
+describe('preloaded Route headers stop at the proxy', () => {
+  it("relays a client's authenticated INVITE to the media server without the Route set it preloaded", () => {
+    const kam = newKamailio();
+    const routes: Array<[string, string]> = [['Route', `<sip:${PUBLIC_IP}:5060;r2=on;lr>, <sip:192.0.2.66:5060;lr>`]];
+    const out = kam.request(clientRequest(kam, { method: 'INVITE', ruri: `sip:alice@${DOMAIN}`, headers: routes }, 'alice'), FROM_CLIENT_UDP);
+    expect(out.relay?.destination.host).toMatch(/^10\.0\.0\.2[12]$/);
+    expect(out.relay?.message.get('Route')).toBeUndefined();
+  });
+
+  it("relays a media server's INVITE to a client without the Route it preloaded (LOCAL_IP stays private)", () => {
+    const kam = newKamailio();
+    kam.request(clientRequest(kam, { method: 'REGISTER', ruri: `sip:${DOMAIN}`, to: `<sip:alice@${DOMAIN}>` }, 'alice'), FROM_CLIENT_UDP);
+    const raw = sipRequest({ method: 'INVITE', ruri: `sip:alice@${DOMAIN}`, source: FROM_MEDIA_UDP.source, headers: [['Route', `<sip:${LOCAL_IP}:5070;lr>`]] });
+    const out = kam.request(raw, FROM_MEDIA_UDP);
+    expect(out.relay?.destination.host).toBe(CLIENT);
+    expect(out.relay?.message.get('Route')).toBeUndefined();
+  });
+});
