@@ -62,7 +62,11 @@ export function formatReloadReport(report: ReloadReport, kind: 'reload' | 'rollb
       break;
     case 'unconfirmed':
       lines.push(...report.problems.map((p) => `✗ ${p}`));
-      lines.push(`${kind}: ✗ ${to} is installed and app_jsdt.reload was called, but not every worker confirmed it (see above)`);
+      lines.push(
+        report.confirmation
+          ? `${kind}: ✗ ${to} is installed and app_jsdt.reload was called, but not every worker confirmed it (see above)`
+          : `${kind}: ✗ ${to} is installed, but Kamailio was not told to reload it (see above)`,
+      );
       break;
     case 'refused':
       lines.push(...report.problems.map((p) => `✗ ${p}`));

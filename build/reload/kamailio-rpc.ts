@@ -22,6 +22,9 @@ export class KamailioUnreachable extends Error {
   }
 }
 
+/** Kamailio answered, with an error (an unknown command, a module not loaded). */
+export class RpcFault extends Error {}
+
 export interface KamailioProcess {
   readonly pid: number;
   readonly description: string;
@@ -55,15 +58,18 @@ export class KamailioRpc {
   async call(...args: string[]): Promise<string> {
     try {
       const { stdout } = await execFileAsync(this.kamcmd, ['-s', this.ctl, ...args], { timeout: RPC_TIMEOUT_MS });
+      // kamcmd exits 0 on an RPC fault and prints it instead.
+      const fault = /^error: (\d+ - .*)$/m.exec(stdout);
+      if (fault && stdout.trimStart().startsWith('error:')) throw new RpcFault(`Kamailio refused ${args.join(' ')}: ${fault[1]}`);
       return stdout;
     } catch (error) {
+      if (error instanceof RpcFault) throw error;
       const err = error as NodeJS.ErrnoException & { stderr?: string; stdout?: string; killed?: boolean };
       if (err.code === 'ENOENT') {
         throw new KamailioUnreachable(this.ctl, `${this.kamcmd} is not installed (Debian package kamailio)`);
       }
       const said = `${err.stdout ?? ''}${err.stderr ?? ''}`.trim();
       if (err.killed) throw new KamailioUnreachable(this.ctl, `no answer to ${args[0]} within ${RPC_TIMEOUT_MS} ms`);
-      if (/^error: \d+ - /m.test(said)) throw new Error(`Kamailio refused ${args.join(' ')}: ${said}`);
       throw new KamailioUnreachable(this.ctl, said.split('\n')[0] || String(error));
     }
   }
@@ -83,7 +89,9 @@ export class KamailioRpc {
   async reload(): Promise<{ old: number; new: number }> {
     const out = await this.call('app_jsdt.reload');
     const field = (name: string): number => Number(new RegExp(`\\b${name}: (\\d+)`).exec(out)?.[1] ?? NaN);
-    return { old: field('old'), new: field('new') };
+    const counter = { old: field('old'), new: field('new') };
+    if (Number.isNaN(counter.new)) throw new Error(`app_jsdt.reload answered ${JSON.stringify(out.trim())}, not {old, new}`);
+    return counter;
   }
 
   async processes(): Promise<KamailioProcess[]> {

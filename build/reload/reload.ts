@@ -228,7 +228,21 @@ async function run(
 
     // 5. Reload.
     const rpcStart = performance.now();
-    const counter = await context.rpc.reload();
+    let counter: { old: number; new: number };
+    try {
+      counter = await context.rpc.reload();
+    } catch (error) {
+      timings.rpc = performance.now() - rpcStart;
+      const why = error instanceof Error ? error.message : String(error);
+      return done({
+        outcome: 'unconfirmed',
+        problems: [
+          `${files.info.buildId} is installed at ${context.bundlePath} but app_jsdt.reload failed (${why}): ` +
+            'Kamailio loads it at the next reload or restart; npm run rollback puts the previous one back',
+        ],
+        ...base,
+      });
+    }
     timings.rpc = performance.now() - rpcStart;
     context.log?.(`app_jsdt.reload: version ${counter.old} -> ${counter.new}; every process re-reads the file before its next routing call`);
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatConfirmation, type Confirmation } from '../../build/reload/confirm.ts';
 import { lockReload, rebaseMap, ReloadBusy, slotsFor } from '../../build/reload/install.ts';
-import { parseProcessList, parseSocketList, splitHostPort } from '../../build/reload/kamailio-rpc.ts';
+import { KamailioRpc, KamailioUnreachable, parseProcessList, parseSocketList, RpcFault, splitHostPort } from '../../build/reload/kamailio-rpc.ts';
 import { readProbeReply } from '../../build/reload/probe.ts';
 
 const PSX = `{
@@ -84,6 +84,31 @@ describe('kamcmd output', () => {
     expect(splitHostPort('127.0.0.1:5060')).toEqual({ host: '127.0.0.1', port: 5060 });
     expect(splitHostPort('[::1]:5070')).toEqual({ host: '::1', port: 5070 });
     expect(() => splitHostPort('nonsense')).toThrow(/not an address:port/);
+  });
+});
+
+describe('kamcmd answers', () => {
+  /** A stand-in for kamcmd that prints `stdout` and exits with `code`. */
+  const fakeKamcmd = (stdout: string, code: number): KamailioRpc => {
+    const path = join(mkdtempSync(join(tmpdir(), 'ksr-kamcmd-')), 'kamcmd');
+    writeFileSync(path, `#!/bin/sh\nprintf '%s' '${stdout}'\nexit ${code}\n`, { mode: 0o755 });
+    return new KamailioRpc('unix:/run/test/kamailio_ctl', path);
+  };
+
+  it('takes an RPC fault (kamcmd exits 0 and prints it) as Kamailio refusing, not as unreachable', async () => {
+    const rpc = fakeKamcmd('error: 500 - command app_jsdt.api_list not found\n', 0);
+    await expect(rpc.apiList()).rejects.toThrow(new RpcFault('Kamailio refused app_jsdt.api_list: 500 - command app_jsdt.api_list not found'));
+  });
+
+  it('says Kamailio is not reachable when kamcmd cannot connect', async () => {
+    const rpc = fakeKamcmd('ERROR: connect_unix_sock: connect(/run/test/kamailio_ctl): No such file or directory [2]', 255);
+    await expect(rpc.version()).rejects.toThrow(KamailioUnreachable);
+    await expect(rpc.version()).rejects.toThrow(/not reachable on unix:\/run\/test\/kamailio_ctl \(ERROR: connect_unix_sock/);
+  });
+
+  it('reads the reload counter, and refuses an answer without it', async () => {
+    expect(await fakeKamcmd('{\n\told: 3\n\tnew: 4\n}\n', 0).reload()).toEqual({ old: 3, new: 4 });
+    await expect(fakeKamcmd('{}\n', 0).reload()).rejects.toThrow(/app_jsdt\.reload answered "\{\}", not \{old, new\}/);
   });
 });
 
