@@ -134,7 +134,7 @@ describe('the entry wrapper under faults injected anywhere in the routing', () =
           expect(out.replies.filter((r) => r.code === 500)).toEqual([]);
         }
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 
@@ -158,7 +158,7 @@ describe('the entry wrapper under faults injected anywhere in the routing', () =
           expect(r.relays.length + (r.forwarded !== undefined && r.forwarded.code >= 200 ? 1 : 0)).toBeGreaterThan(0);
         }
       }),
-      { numRuns: 120 },
+      { numRuns: 80 },
     );
   });
 
@@ -173,7 +173,7 @@ describe('the entry wrapper under faults injected anywhere in the routing', () =
         expect(r.logs.filter(crashLine('ksr_onreply_manage'))).toHaveLength(fired.value && throws(f) ? 1 : 0);
         if (f !== 'drop' || code >= 200) expect(r.forwarded?.code).toBe(code);
       }),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 
@@ -192,7 +192,7 @@ describe('the entry wrapper under faults injected anywhere in the routing', () =
         const crashed = outcomes.flatMap((o) => o.logs.filter(crashLine(entry)));
         expect(crashed).toHaveLength(fired.value && throws(f) ? 1 : 0);
       }),
-      { numRuns: 100 },
+      { numRuns: 60 },
     );
   });
 

@@ -31,7 +31,7 @@ import {
   type Source,
 } from './model.ts';
 
-const RUNS = { numRuns: 200 };
+const RUNS = { numRuns: 150 };
 
 interface Run {
   kam: Kamailio;
@@ -164,7 +164,7 @@ describe('ksr_request_route on random requests', () => {
         const r = run(reg, plan, source);
         for (const check of ALL_CHECKS) check(r);
       }),
-      { numRuns: 150 },
+      { numRuns: 100 },
     );
   });
 });
