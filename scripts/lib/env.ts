@@ -29,6 +29,10 @@ export interface Deployment {
   /** Unset: Kamailio runs without its TLS (WebRTC) socket; start.sh generates a pair. */
   TLS_CERT: string | undefined;
   TLS_KEY: string | undefined;
+  /** Origins (scheme://host[:port], space or comma separated) of the pages
+   * allowed to open the SIP WebSocket; unset: an https page of the host the
+   * browser connected to (src/routing/websocket.ts). */
+  WEBRTC_ORIGINS: string | undefined;
   /** rtpengine's media port range (start script and tests only, not Kamailio). */
   RTP_PORT_MIN: number;
   RTP_PORT_MAX: number;
@@ -92,6 +96,7 @@ export function resolveDeployment(env: Env = process.env, baseDir: string = PROJ
     DB_URL: get(env, 'DB_URL') ?? `sqlite://${RUN_DIR}/kamailio.sqlite`,
     TLS_CERT,
     TLS_KEY,
+    WEBRTC_ORIGINS: get(env, 'WEBRTC_ORIGINS'),
     RTP_PORT_MIN: port(env, 'RTP_PORT_MIN', DEFAULTS.RTP_PORT_MIN),
     RTP_PORT_MAX: port(env, 'RTP_PORT_MAX', DEFAULTS.RTP_PORT_MAX),
   };

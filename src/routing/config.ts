@@ -14,6 +14,10 @@ export const SOCKET = {
   privateTcp: 'private_tcp_socket',
 } as const;
 
+/** Request paths of the WebSocket upgrade on the WebRTC socket: what SIP
+ * clients are configured with (wss://host:WEBRTC_PORT or .../ws). */
+export const WEBSOCKET_PATHS: readonly string[] = ['/', '/ws'];
+
 /** Transaction flags (FLT_*) and branch flags (FLB_*), as `#!define`d in kamailio.cfg. */
 export const FLAG = {
   /** The article's `tswitch`: the request goes TO the media server. */
