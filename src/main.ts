@@ -11,8 +11,8 @@ import { ksr_failure_manage as failureManage } from './routing/failure';
 import { ksr_onreply_manage as onreplyManage } from './routing/reply';
 import { ksr_websocket_event as websocketEvent, ksr_xhttp_event as xhttpEvent } from './routing/websocket';
 
-export const ksr_request_route = guardEntry('ksr_request_route', requestRoute, true);
-export const ksr_onreply_manage = guardEntry('ksr_onreply_manage', onreplyManage, false);
-export const ksr_failure_manage = guardEntry('ksr_failure_manage', failureManage, true);
-export const ksr_xhttp_event = guardEntry('ksr_xhttp_event', xhttpEvent, false);
-export const ksr_websocket_event = guardEntry('ksr_websocket_event', websocketEvent, false);
+export const ksr_request_route = guardEntry('ksr_request_route', requestRoute, 'sip');
+export const ksr_onreply_manage = guardEntry('ksr_onreply_manage', onreplyManage, 'none');
+export const ksr_failure_manage = guardEntry('ksr_failure_manage', failureManage, 'sip');
+export const ksr_xhttp_event = guardEntry('ksr_xhttp_event', xhttpEvent, 'http');
+export const ksr_websocket_event = guardEntry('ksr_websocket_event', websocketEvent, 'none');

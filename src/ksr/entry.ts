@@ -4,7 +4,9 @@
  * app_jsdt logs an uncaught exception and then DROPS the request silently, so
  * the client retransmits into the same bug. Here an unexpected exception is
  * logged with its stack (bundle lines: `npm run map-stack` turns them into
- * TypeScript file:line) and the request gets a 500. The exit marker thrown by
+ * TypeScript file:line) and the request gets a 500: a SIP reply for SIP
+ * requests (never for an ACK), an HTTP reply for xhttp's requests (xhttp does
+ * not answer by itself, the browser would wait). The exit marker thrown by
  * KSR.x.exit()/drop() passes through untouched, as app_jsdt expects it.
  */
 import { BUILD_ID } from '../build-info';
@@ -14,19 +16,26 @@ declare const KSR: {
   err(message: string): void;
   is_ACK(): boolean;
   sl: { send_reply(code: number, reason: string): number };
+  xhttp: { xhttp_reply(code: number, reason: string, ctype: string, body: string): number };
 };
 
 type Route = (arg: string) => void;
 
-export function guardEntry(name: string, route: Route, repliesOnError: boolean): Route {
+/** What the caller of a crashed route is owed: a SIP reply, an HTTP reply, or
+ * nothing (reply and event routes have no request of their own to answer). */
+export type CrashReply = 'sip' | 'http' | 'none';
+
+export function guardEntry(name: string, route: Route, crashReply: CrashReply): Route {
   return function guarded(arg: string): void {
     try {
       route(arg);
     } catch (thrown) {
       if (isExitSignal(thrown)) throw thrown;
       reportCrash(name, thrown);
-      if (repliesOnError && !KSR.is_ACK()) {
+      if (crashReply === 'sip' && !KSR.is_ACK()) {
         KSR.sl.send_reply(500, 'Server Internal Error');
+      } else if (crashReply === 'http') {
+        KSR.xhttp.xhttp_reply(500, 'Internal Server Error', '', '');
       }
     }
   };

@@ -6,7 +6,7 @@ import * as sl from '../../src/ksr/generated/sl';
 import { ENV, FROM_CLIENT_UDP } from '../routing/scenario.ts';
 
 function kamailioRunning(route: () => void) {
-  return createKamailio({ routing: { ksr_request_route: guardEntry('ksr_request_route', route, true) }, env: ENV });
+  return createKamailio({ routing: { ksr_request_route: guardEntry('ksr_request_route', route, 'sip') }, env: ENV });
 }
 
 const OPTIONS = sipRequest({ method: 'OPTIONS', ruri: 'sip:100@198.51.100.10' });
@@ -69,11 +69,30 @@ describe('entry wrapper', () => {
       () => {
         throw new Error('bug in reply route');
       },
-      false,
+      'none',
     );
-    const kam = createKamailio({ routing: { ksr_request_route: guardEntry('ksr_request_route', () => route(''), false) }, env: ENV });
+    const kam = createKamailio({ routing: { ksr_request_route: guardEntry('ksr_request_route', () => route(''), 'none') }, env: ENV });
     const out = kam.request(OPTIONS, FROM_CLIENT_UDP);
     expect(out.replies).toEqual([]);
     expect(out.logs.map((l) => l.text).join('')).toContain('routing error in ksr_onreply_manage');
+  });
+
+  it('answers an HTTP 500 when the WebSocket handshake route crashes, so the browser is not left waiting', () => {
+    const kam = createKamailio({
+      routing: {
+        ksr_request_route: guardEntry('ksr_request_route', () => undefined, 'sip'),
+        ksr_xhttp_event: guardEntry(
+          'ksr_xhttp_event',
+          () => {
+            throw new Error('handshake bug');
+          },
+          'http',
+        ),
+      },
+      env: ENV,
+    });
+    const out = kam.httpRequest('GET / HTTP/1.1\r\nHost: 198.51.100.10:7777\r\n\r\n', { proto: 'tls', source: '203.0.113.50:50123', socket: 'public_webrtc_socket' });
+    expect(out.reply?.code).toBe(500);
+    expect(out.logs.map((l) => l.text).join('')).toContain('routing error in ksr_xhttp_event');
   });
 });
