@@ -15,8 +15,20 @@
  * inside these namespaces; nothing is routed out of them.
  */
 
-/** Every namespace the stack creates starts with this; `down` also removes leftovers of it. */
-export const PREFIX = 'ksr-';
+/**
+ * Every namespace the stack creates starts with this; `down` also removes
+ * leftovers of it. `STACK_PREFIX` (with `STACK_DIR`) gives a second stack its
+ * own namespaces, so two checkouts on one machine never tear down each other's.
+ */
+export const PREFIX = stackPrefix(process.env);
+
+export function stackPrefix(env: NodeJS.ProcessEnv): string {
+  const prefix = env['STACK_PREFIX'];
+  if (prefix === undefined || prefix === '') return 'ksr-';
+  // Namespace names end up in /run/netns and in tcpdump's -i: keep them plain and short.
+  if (!/^[a-z][a-z0-9]{0,5}-$/.test(prefix)) throw new Error(`STACK_PREFIX "${prefix}": 1-6 lowercase letters or digits, then "-" (default ksr-)`);
+  return prefix;
+}
 
 export const NS = {
   switch: `${PREFIX}sw`,
@@ -131,6 +143,6 @@ export function dispatcherList(): string {
   );
 }
 
-/** Bridge ports captured for the tests: Kamailio's wire, and each client's own wire. */
-export const CAPTURE_PORTS = ['vm', 'c1', 'c2', 'home-pub'] as const;
+/** Bridge ports captured for the tests: Kamailio's wire, each client's and each media server's own wire. */
+export const CAPTURE_PORTS = ['vm', 'c1', 'c2', 'home-pub', 'ms1', 'ms2'] as const;
 export type CapturePort = (typeof CAPTURE_PORTS)[number];
