@@ -116,3 +116,52 @@ export function ofCall(messages: readonly WireMessage[], callId: string): WireMe
 export function describe(m: WireMessage): string {
   return `${m.transport} ${m.src}:${m.sport} > ${m.dst}:${m.dport} ${m.message.method ?? m.message.status}`;
 }
+
+/** One packet of a capture, without its payload: who talked to whom, and TCP's flags. */
+export interface Packet {
+  frame: number;
+  time: number;
+  transport: 'udp' | 'tcp';
+  src: string;
+  sport: number;
+  dst: string;
+  dport: number;
+  /** TCP only: a connection being opened (SYN without ACK). */
+  syn: boolean;
+}
+
+/**
+ * The UDP and TCP packets of a capture that match a tshark display filter
+ * (`udp.port >= 20000`, `tcp.flags.syn == 1`, ...): media counted packet by
+ * packet, connections seen being opened.
+ */
+export function readPackets(pcap: string, filter = 'udp || tcp'): Packet[] {
+  if (!existsSync(pcap)) return [];
+  const out = execFileSync(
+    'tshark',
+    [
+      '-r', pcap, '-n', '-Y', `(${filter}) && !icmp`, '-T', 'fields', '-E', 'separator=\t',
+      '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'ip.src', '-e', 'ip.dst',
+      '-e', 'udp.srcport', '-e', 'udp.dstport', '-e', 'tcp.srcport', '-e', 'tcp.dstport', '-e', 'tcp.flags.syn', '-e', 'tcp.flags.ack',
+    ],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 },
+  );
+  const packets: Packet[] = [];
+  for (const line of out.split('\n')) {
+    const [frame, time, src, dst, usport, udport, tsport, tdport, syn, ack] = line.split('\t');
+    if (frame === undefined || frame === '' || src === undefined || dst === undefined) continue;
+    const udp = usport !== undefined && usport !== '';
+    const flag = (f: string | undefined): boolean => f === '1' || f === 'True';
+    packets.push({
+      frame: Number(frame),
+      time: Number(time),
+      transport: udp ? 'udp' : 'tcp',
+      src,
+      sport: Number(udp ? usport : tsport),
+      dst,
+      dport: Number(udp ? udport : tdport),
+      syn: !udp && flag(syn) && !flag(ack),
+    });
+  }
+  return packets;
+}

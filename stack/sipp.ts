@@ -71,6 +71,11 @@ export interface SippResult {
 export interface RunningSipp {
   /** The message trace so far (SIPp writes each message as it goes). */
   messages(): TracedMessage[];
+  /**
+   * Ends it now (SIGTERM: SIPp stops at once, exit code 0 unless a call
+   * failed), e.g. a client holding its registration once its call is over.
+   */
+  stop(): void;
   done: Promise<SippResult>;
 }
 
@@ -105,7 +110,7 @@ export function startSipp(run: SippRun): RunningSipp {
       resolve({ code, command, messages: readMessageLog(messageLog), messageLog, dir, output });
     });
   });
-  return { messages: () => readMessageLog(messageLog), done };
+  return { messages: () => readMessageLog(messageLog), stop: () => void child.kill('SIGTERM'), done };
 }
 
 export function runSipp(run: SippRun): Promise<SippResult> {

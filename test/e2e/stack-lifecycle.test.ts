@@ -16,7 +16,7 @@ import { isAlive, processStartTime, readState, stackDir, stateFile, type Process
 import { NS } from '../../stack/topology.ts';
 
 const ALL_NAMESPACES = Object.values(NS).sort();
-const DAEMONS = ['capture-c1', 'capture-c2', 'capture-home-pub', 'capture-vm', 'haproxy', 'kamailio', 'rtpengine', 'uas-ms1', 'uas-ms2'];
+const DAEMONS = ['capture-c1', 'capture-c2', 'capture-home-pub', 'capture-ms1', 'capture-ms2', 'capture-vm', 'haproxy', 'kamailio', 'rtpengine', 'uas-ms1', 'uas-ms2'];
 
 /** What the root namespace has: links, addresses, routes, nftables rules (names of netns aside). */
 function rootNamespace(): string {

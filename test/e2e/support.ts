@@ -6,17 +6,24 @@
  * SIPp traces and commands, the captures (open them in sngrep or Wireshark),
  * the Kamailio/rtpengine/HAProxy/UAS logs and the rendered configs.
  */
+import { execFile } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type SipMessage } from '../support/sip-client.ts';
 import { ARTIFACTS_DIR } from '../support/process.ts';
-import { readSip, type WireMessage } from '../../stack/capture.ts';
-import { capturePath } from '../../stack/services.ts';
-import { runSipp, startSipp, type RunningSipp, type SippResult } from '../../stack/sipp.ts';
+import { PROJECT_DIR } from '../../scripts/lib/env.ts';
+import { readPackets, readSip, type Packet, type WireMessage } from '../../stack/capture.ts';
+import { nsRun } from '../../stack/net.ts';
+import type { Bencoded } from '../../stack/ng.ts';
+import { capturePath, uasMessageLog } from '../../stack/services.ts';
+import { readMessageLog, runSipp, startSipp, type RunningSipp, type SippResult, type TracedMessage } from '../../stack/sipp.ts';
 import { down, up, type Stack } from '../../stack/stack.ts';
 import { stackDir } from '../../stack/state.ts';
-import { ADDR, NS, PORT, SIP_DOMAIN, SUBSCRIBERS, type CapturePort } from '../../stack/topology.ts';
+import { ADDR, MEDIA_SERVERS, NS, PORT, SIP_DOMAIN, SUBSCRIBERS, type CapturePort } from '../../stack/topology.ts';
+
+const execFileAsync = promisify(execFile);
 
 export interface Client {
   name: 'c1' | 'c2';
@@ -55,14 +62,39 @@ export const ENTRIES = {
   tcpLb: { name: 'TCP through HAProxy', transport: 'tcp', address: ADDR.lbPublic, port: PORT.SIP, balancer: true },
 } as const satisfies Record<string, Entry>;
 
+export interface SippOptions {
+  name: string;
+  client: Client;
+  entry: Entry;
+  scenario: string;
+  args: readonly string[];
+}
+
+/** SIPp on any host of the stack (a media server calling, the balancer's private side...). */
+export interface SippFromOptions {
+  name: string;
+  ns: string;
+  ip: string;
+  /** host:port it sends to. */
+  remote: string;
+  transport: 'udp' | 'tcp';
+  scenario: string;
+  args: readonly string[];
+}
+
 export interface StackContext {
   readonly stack: Stack;
   /** A fresh client port for each SIPp run of the file (its media and control ports are +1000/+2000). */
   nextPort(): number;
-  sipp(opts: { name: string; client: Client; entry: Entry; scenario: string; args: readonly string[] }): Promise<SippResult>;
-  startSipp(opts: { name: string; client: Client; entry: Entry; scenario: string; args: readonly string[] }): RunningSipp;
+  sipp(opts: SippOptions): Promise<SippResult>;
+  startSipp(opts: SippOptions): RunningSipp;
+  startSippFrom(opts: SippFromOptions): RunningSipp;
   /** SIP messages on a captured wire, in order. */
   wire(port: CapturePort): WireMessage[];
+  /** Packets on a captured wire matching a tshark display filter. */
+  packets(port: CapturePort, filter?: string): Packet[];
+  /** One ng command to the stack's rtpengine (from inside the vm, where its socket is). */
+  ng(command: Record<string, Bencoded>): Promise<Record<string, Bencoded>>;
 }
 
 /** Brings the stack up for this test file and down after it; keeps artifacts of a failure. */
@@ -87,7 +119,7 @@ export function useStack(label: string): StackContext {
     if (report.killed.length > 0) process.stderr.write(`e2e: had to SIGKILL ${report.killed.join(', ')}\n`);
   }, 30_000);
 
-  const spec = (opts: { name: string; client: Client; entry: Entry; scenario: string; args: readonly string[] }) => ({
+  const spec = (opts: SippOptions) => ({
     name: opts.name,
     ns: opts.client.ns,
     scenario: opts.scenario,
@@ -95,7 +127,7 @@ export function useStack(label: string): StackContext {
     localIp: opts.client.ip,
     localPort: port++,
     transport: opts.entry.transport,
-    args: ['-key', 'domain', SIP_DOMAIN, ...opts.args],
+    args: withDomain(opts.args),
     dir: sippDir(),
   });
 
@@ -107,8 +139,35 @@ export function useStack(label: string): StackContext {
     nextPort: () => port++,
     sipp: (opts) => runSipp(spec(opts)),
     startSipp: (opts) => startSipp(spec(opts)),
+    startSippFrom: (opts) =>
+      startSipp({
+        name: opts.name,
+        ns: opts.ns,
+        scenario: opts.scenario,
+        remote: opts.remote,
+        localIp: opts.ip,
+        localPort: port++,
+        transport: opts.transport,
+        args: withDomain(opts.args),
+        dir: sippDir(),
+      }),
     wire: (p) => readSip(capturePath(stack!.paths, p)),
+    packets: (p, filter) => readPackets(capturePath(stack!.paths, p), filter),
+    ng: async (command) => {
+      const { stdout } = await execFileAsync(
+        'ip',
+        ['netns', 'exec', NS.vm, process.execPath, '--import', 'tsx', join(PROJECT_DIR, 'stack', 'ng.ts'), JSON.stringify(command), `127.0.0.1:${PORT.NG}`],
+        { cwd: PROJECT_DIR, timeout: 10_000 },
+      );
+      return JSON.parse(stdout) as Record<string, Bencoded>;
+    },
   };
+}
+
+/** `-key domain SIP_DOMAIN` unless the run names a domain of its own (SIPp keeps the first -key of a name). */
+function withDomain(args: readonly string[]): string[] {
+  const named = args.some((a, i) => a === '-key' && args[i + 1] === 'domain');
+  return named ? [...args] : ['-key', 'domain', SIP_DOMAIN, ...args];
 }
 
 function keep(label: string, dir: string): void {
@@ -163,4 +222,48 @@ export function sdp(m: SipMessage): Sdp {
     audioPort: Number(/^(\d+)/.exec(field('m=audio '))?.[1] ?? NaN),
     iceLines: lines.filter((l) => /^a=(ice-|candidate|end-of-candidates|remote-candidates)/.test(l)),
   };
+}
+
+/** What each media server's SIPp (the stack's UAS) sent and received for one call; only those that saw it. */
+export function mediaServerTraces(stack: Stack, callId: string): Array<{ host: 'ms1' | 'ms2'; address: string; messages: TracedMessage[] }> {
+  return MEDIA_SERVERS.map((ms) => ({
+    host: ms.host,
+    address: ms.address,
+    messages: readMessageLog(uasMessageLog(stack.paths, ms.host)).filter((t) => t.message.header('call-id') === callId),
+  })).filter((ms) => ms.messages.length > 0);
+}
+
+/**
+ * Makes a media server stop answering anything on its SIP port (an nftables
+ * drop in its own namespace, as if FreeSWITCH hung): Kamailio's INVITEs and
+ * OPTIONS probes to it go unanswered. Returns what undoes it.
+ */
+export function silenceMediaServer(host: 'ms1' | 'ms2'): () => void {
+  const table = 'stack_test_silence';
+  nsRun(NS[host], 'nft', ['-f', '-'], `table ip ${table} {\n  chain input {\n    type filter hook input priority filter; policy accept;\n    udp dport ${PORT.UAS} drop\n  }\n}\n`);
+  return () => void nsRun(NS[host], 'nft', ['delete', 'table', 'ip', table]);
+}
+
+/** Polls until `get` returns a value (not undefined), or fails saying what it waited for. */
+export async function waitFor<T>(what: string, get: () => T | undefined | Promise<T | undefined>, timeoutMs = 5000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await get();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Every Via entry of a message, header values split at commas. */
+export function viaSet(m: SipMessage): string[] {
+  return m.headerValues('via').flatMap((v) => v.split(/,(?=\s*SIP\/)/).map((e) => e.trim()));
+}
+
+/** `kamcmd dispatcher.list` as destination URI -> flags (`AP` active, `IP` inactive and probed...). */
+export async function dispatcherFlags(stack: Stack): Promise<Record<string, string>> {
+  const out = await stack.rpc('dispatcher.list');
+  const flags: Record<string, string> = {};
+  for (const m of out.matchAll(/URI: (\S+)\s+FLAGS: (\S+)/g)) flags[m[1]!] = m[2]!;
+  return flags;
 }
