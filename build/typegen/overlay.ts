@@ -95,6 +95,22 @@ export const OVERLAY: Readonly<Record<string, Adaptation>> = {
     ],
   },
 
+  // tcpops 5.6.3 ki_tcp_conid_state (the README lists only 1 and -1..-4; the
+  // source also returns 2 and 3 for connections still being set up).
+  'tcpops.tcp_conid_state': {
+    kind: 'codes',
+    typeName: 'ConidState',
+    codes: [
+      [1, 'connection OK'],
+      [2, 'incoming connection still being set up (S_CONN_ACCEPT)'],
+      [3, 'outgoing connection still being set up (S_CONN_CONNECT)'],
+      [-1, 'no such connection (or closed)'],
+      [-2, 'end of file: closed or about to close'],
+      [-3, 'read/write error: will close soon'],
+      [-4, 'unknown bad state: will likely close'],
+    ],
+  },
+
   // Ints that are values.
   get_debug: { kind: 'value' },
   'pv.geti': { kind: 'value' },
