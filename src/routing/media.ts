@@ -8,8 +8,11 @@ import { rtpengineFlags } from '../rtpengine/flags';
 
 /** Client -> media server. The article writes `UDP/RTP`, which is not a
  * transport rtpengine knows (it logs "Unknown flag" and leaves the protocol
- * as offered); plain RTP toward FreeSWITCH is `RTP/AVP`. rtcp-mux-demux
- * splits a browser's muxed RTCP for media servers that expect it apart. */
+ * as offered); plain RTP toward FreeSWITCH is `RTP/AVP`: from a browser,
+ * DTLS-SRTP ends in rtpengine and the media server gets plain RTP with
+ * c=LOCAL_IP. `ICE=remove` strips the client's candidates (the media server
+ * is on our network). rtcp-mux-demux splits a browser's muxed RTCP for media
+ * servers that expect it apart (a=rtcp on the next port). */
 export const OFFER_TO_MEDIA_SERVER = rtpengineFlags({
   ice: 'remove',
   replaceOrigin: true,
@@ -18,8 +21,33 @@ export const OFFER_TO_MEDIA_SERVER = rtpengineFlags({
   direction: ['external', 'internal'],
 });
 
-/** Media server -> WebRTC client: ICE and DTLS-SRTP as browsers require, the
- * article's codec settings (mask everything offered, transcode to G.711). */
+/**
+ * Media server -> WebRTC client: the article's flags, checked against
+ * rtpengine 10.5 (Debian 12's) and headless Chromium (test/e2e/webrtc.test.ts):
+ *  - `ICE=force`: rtpengine becomes the browser's only ICE candidate
+ *    (PUBLIC_IP through the `external` interface); a full ICE agent, so a
+ *    browser behind NAT is found as a peer-reflexive candidate.
+ *  - `SDES=off`: no a=crypto; browsers do DTLS-SRTP only.
+ *  - `UDP/TLS/RTP/SAVPF`: DTLS-SRTP with RTCP feedback, what browsers require.
+ *  - `rtcp-mux-offer rtcp-mux-require`: RTP and RTCP on one port, offered and
+ *    taken as accepted (no separate RTCP port even in the offer), since
+ *    browsers refuse a session without rtcp-mux (rtcpMuxPolicy "require").
+ *  - `codec-mask-all codec-transcode-PCMA codec-transcode-PCMU`: the article's
+ *    `codec-mask=all codec-transcode=PCMA,PCMU`, one token per codec
+ *    (Kamailio would send "PCMA,PCMU" as one codec name). The browser is
+ *    offered G.711 only; when the media server offered G.711 it is passed
+ *    through untouched, otherwise rtpengine transcodes (Debian's build has
+ *    the codecs). Masking drops telephone-event too: DTMF from the browser
+ *    goes as SIP INFO (JsSIP's default).
+ *  - `generate-mid` (not in the article): a=mid on the m= line, which JSEP
+ *    (RFC 8829) requires of every media section; media servers' SDP has none.
+ *    Chromium accepts the offer without it, other browsers need not.
+ * Not used, although rtpengine's own `WebRTC` shortcut (mr12.5+, not in
+ * 10.5) has them: `trickle-ICE` (SIP here carries every candidate in the SDP,
+ * no trickling), `no-rtcp-attribute` (a=rtcp names the RTP port, which
+ * RFC 5761 allows with rtcp-mux), and `DTLS=passive` is not needed either:
+ * browsers answer a=setup:active to rtpengine's actpass, and when the browser
+ * offers, rtpengine's active role works through a home NAT (tested). */
 export const OFFER_TO_WEBRTC_CLIENT = rtpengineFlags({
   replaceOrigin: true,
   ice: 'force',
@@ -28,6 +56,7 @@ export const OFFER_TO_WEBRTC_CLIENT = rtpengineFlags({
   rtcpMux: ['offer', 'require'],
   codecMask: 'all',
   codecTranscode: ['PCMA', 'PCMU'],
+  generateMid: true,
   direction: ['internal', 'external'],
 });
 
@@ -38,7 +67,9 @@ export const OFFER_TO_CLIENT = rtpengineFlags({
   direction: ['internal', 'external'],
 });
 
-/** Answers (replies with SDP) need no direction: rtpengine knows the call. */
+/** Answers (replies with SDP) need no direction: rtpengine knows the call.
+ * Toward a WebRTC client that offered: the transport and a=mid follow its
+ * offer; ICE and rtcp-mux as in OFFER_TO_WEBRTC_CLIENT. */
 export const ANSWER_TO_WEBRTC_CLIENT = rtpengineFlags({
   replaceOrigin: true,
   ice: 'force',

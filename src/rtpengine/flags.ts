@@ -1,6 +1,9 @@
 /**
  * A typed builder for the flag strings handed to rtpengine_manage/offer/answer.
- * It can only produce tokens rtpengine 10.5 knows (daemon/control_ng_flags_parser.c):
+ * It can only produce tokens rtpengine 10.5 knows (daemon/call_interfaces.c,
+ * call_ng_flags_flags and the dictionary keys; Kamailio 5.6's rtpengine module
+ * parses the string first, rtpengine.c parse_flags, and passes unknown words
+ * on as generic flags):
  * a misspelt token is otherwise logged as "Unknown flag" by the daemon and
  * silently ignored, which is how the article's `UDP/RTP` (not a transport
  * rtpengine knows) went unnoticed. Strings are built once, at load time.
@@ -28,6 +31,8 @@ export interface MediaFlags {
   readonly replaceOrigin?: boolean;
   readonly codecMask?: 'all' | readonly Codec[];
   readonly codecTranscode?: readonly Codec[];
+  /** Add a=mid to outgoing media sections that lack one (JSEP wants one per m= line). */
+  readonly generateMid?: boolean;
 }
 
 export function rtpengineFlags(flags: MediaFlags): string {
@@ -40,6 +45,7 @@ export function rtpengineFlags(flags: MediaFlags): string {
   if (flags.codecMask === 'all') tokens.push('codec-mask-all');
   else if (flags.codecMask) flags.codecMask.forEach((codec) => tokens.push(`codec-mask-${codec}`));
   if (flags.codecTranscode) flags.codecTranscode.forEach((codec) => tokens.push(`codec-transcode-${codec}`));
+  if (flags.generateMid) tokens.push('generate-mid');
   if (flags.direction) tokens.push(flags.direction[0], flags.direction[1]);
   return tokens.join(' ');
 }

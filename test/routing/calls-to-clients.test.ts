@@ -60,7 +60,7 @@ describe('calls from media servers to registered clients', () => {
     expect(out.relay?.socket.name).toBe('public_webrtc_socket');
     expect(out.rtpengine.map((c) => c.flags)).toEqual([OFFER_TO_WEBRTC_CLIENT]);
     expect(OFFER_TO_WEBRTC_CLIENT).toBe(
-      'replace-origin ICE=force SDES=off UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require codec-mask-all codec-transcode-PCMA codec-transcode-PCMU internal external',
+      'replace-origin ICE=force SDES=off UDP/TLS/RTP/SAVPF rtcp-mux-offer rtcp-mux-require codec-mask-all codec-transcode-PCMA codec-transcode-PCMU generate-mid internal external',
     );
     expect(out.flags).toContain(FLAG.webrtcClient);
   });
