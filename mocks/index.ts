@@ -19,7 +19,7 @@ import type { RoutingModule } from './runtime/runner.ts';
 import type { Proto } from './runtime/sockets.ts';
 import { handleReply, handleTimeout, type ReplyRun } from './runtime/tm-replies.ts';
 import { afterRequestScript } from './runtime/tm-core.ts';
-import { runHttpRequest, runWebsocketClosed, type EventOutcome, type HttpTransportSpec, type ConnectionSpec } from './runtime/events.ts';
+import { runHttpRequest, runWebsocketClosed, type EventOutcome, type HttpTransportSpec, type ConnectionSpec, type StreamConnectionSpec } from './runtime/events.ts';
 import type { Transaction } from './runtime/transactions.ts';
 import { SipMessage } from './sip/message.ts';
 import { sipReply, type ReplySpec } from './sip/builder.ts';
@@ -35,7 +35,7 @@ export type { Binding, LogLine, Outcome, Relay, RtpengineCall, SentReply, RouteE
 export type { Subscriber } from './runtime/engine.ts';
 export type { Proto } from './runtime/sockets.ts';
 export type { KamailioCfg, ListenSocket } from './config/cfg.ts';
-export type { EventOutcome, HttpTransportSpec, ConnectionSpec } from './runtime/events.ts';
+export type { EventOutcome, HttpTransportSpec, ConnectionSpec, StreamConnectionSpec } from './runtime/events.ts';
 export { EXIT_MARKER } from './surface.ts';
 
 export const DEFAULT_CFG = fileURLToPath(new URL('../kamailio.cfg', import.meta.url));
@@ -56,7 +56,7 @@ export interface KamailioOptions {
   api?: KemiApi;
 }
 
-export interface TransportSpec {
+export interface TransportSpec extends StreamConnectionSpec {
   proto: Proto;
   /** "ip:port" the message comes from. */
   source: string;
@@ -173,7 +173,28 @@ function resolveTransport(engine: Engine, t: TransportSpec): Transport {
   const spec = engine.sockets.parseSpec(t.socket);
   const socket = spec ? engine.sockets.find(spec.proto, spec.ip, spec.port) : engine.sockets.byName(t.socket);
   if (!socket) throw new Error(`mock Kamailio: no listen socket "${t.socket}" in the cfg`);
-  return { proto: t.proto, srcIp: m[1]!, srcPort: Number(m[2]), socket };
+  const transport: Transport = { proto: t.proto, srcIp: m[1]!, srcPort: Number(m[2]), socket };
+  const connection = streamConnection(engine, transport, t);
+  return connection === undefined ? transport : { ...transport, connection };
+}
+
+/** What tcp_main recorded for the connection (tcp_connection.cinfo; tcp_main.c tcpconn_new/tcpconn_read_haproxy). */
+function streamConnection(engine: Engine, t: Transport, spec: TransportSpec): Transport['connection'] {
+  const stream = t.proto !== 'udp' && t.proto !== 'sctp';
+  if (!stream) {
+    if (spec.proxiedBy !== undefined || spec.outboundConnection) throw new Error(`mock Kamailio: ${t.proto} has no connection (proxiedBy/outboundConnection need tcp, tls, ws or wss)`);
+    return undefined;
+  }
+  if (spec.proxiedBy !== undefined) {
+    if (spec.outboundConnection) throw new Error('mock Kamailio: a connection Kamailio opened never starts with a PROXY header (only accepted ones are read for one)');
+    if (!engine.cfg.acceptHaproxy) throw new Error('mock Kamailio: proxiedBy needs tcp_accept_haproxy=yes in the cfg (without it the PROXY line is read as SIP and fails to parse)');
+    const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(spec.proxiedBy);
+    if (!m) throw new Error(`mock Kamailio: proxiedBy must be "ip:port", got "${spec.proxiedBy}"`);
+    return { peer: { ip: m[1]!, port: Number(m[2]) } };
+  }
+  // cinfo is copied from the accepted socket's address only when tcp_accept_haproxy is on.
+  if (spec.outboundConnection || !engine.cfg.acceptHaproxy) return { peer: null };
+  return { peer: { ip: t.srcIp, port: t.srcPort } };
 }
 
 function runRequest(engine: Engine, message: string | SipMessage, t: RequestTransportSpec): RequestOutcome {

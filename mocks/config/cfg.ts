@@ -39,6 +39,9 @@ export interface KamailioCfg {
   defines: ReadonlyMap<string, string>;
   /** Value of the Server header of local replies (server_header), without the name. */
   server: string;
+  /** tcp_accept_haproxy: accepted TCP/TLS connections may start with a PROXY
+   * protocol header, and tcp_main records their real peer (tcpops $tcp(c_si)). */
+  acceptHaproxy: boolean;
 }
 
 const DEFAULT_PORT: Readonly<Record<SocketProto, number>> = { udp: 5060, tcp: 5060, tls: 5061, sctp: 5060 };
@@ -52,6 +55,7 @@ export function parseCfg(text: string, env: EnvMap, file = 'kamailio.cfg'): Kama
   const cfg: KamailioCfg = {
     sockets: [], aliases: [], mhomed: false, htables: new Map(), modparams: [], defines,
     server: 'kamailio (5.6.3 (x86_64/linux))',
+    acceptHaproxy: false,
   };
   for (const raw of lines) {
     const line = expandDefines(raw, defines);
@@ -61,6 +65,7 @@ export function parseCfg(text: string, env: EnvMap, file = 'kamailio.cfg'): Kama
       if (key === 'listen') cfg.sockets.push(...parseListen(value, file));
       else if (key === 'alias') cfg.aliases.push(parseAlias(value));
       else if (key === 'mhomed') cfg.mhomed = value.trim() === '1' || value.trim() === 'yes';
+      else if (key === 'tcp_accept_haproxy') cfg.acceptHaproxy = /^(1|yes|on|true)$/i.test(value.trim());
       else if (key === 'server_header') cfg.server = stringValue(value, substs).replace(/^Server:\s*/i, '');
       continue;
     }

@@ -163,9 +163,43 @@ export function readPv(k: Engine, ctx: MsgContext, spec: string): PvValue {
     case 'Ts': return k.clock.seconds();
     // pv_get_pid: the PID of the process running the route. One mock instance is one worker: the test runner's.
     case 'pp': return process.pid;
+    case 'tcp': return tcpPv(k, ctx, inner);
     default:
       throw new Error(`mock KSR: unknown PV $${name}${inner === null ? '' : `(${inner})`}`);
   }
+}
+
+/**
+ * tcpops $tcp(c_si|c_sp) (tcpops_mod.c pv_get_tcp, measured on 5.6.3 by
+ * test/engine/proxy-protocol.test.ts): the connection's real peer from
+ * tcp_connection.cinfo, which a PROXY header does not change ($si/$sp do).
+ * UDP: null (no connection with the message's conid 0). A connection
+ * without cinfo (opened by Kamailio, or tcp_accept_haproxy off): c_sp 0, and
+ * c_si "" with a CRITICAL log line per read (ip_addr2sbuf: unknown address
+ * family 0), which the mock turns into an exception.
+ */
+function tcpPv(k: Engine, ctx: MsgContext, inner: string | null): PvValue {
+  if (!k.api.functions.some((f) => f.module === 'tcpops')) {
+    throw new Error('mock KSR: unknown PV $tcp (the tcpops module is not loaded)');
+  }
+  if (inner !== 'c_si' && inner !== 'c_sp') {
+    // pv_parse_tcp_name also knows conid; connection ids are not modelled.
+    throw new Error(`mock KSR: $tcp(${inner ?? ''}) is not modelled (c_si, c_sp are)`);
+  }
+  const proto = ctx.transport.proto;
+  if (proto === 'udp' || proto === 'sctp') return null;
+  const connection = ctx.transport.connection;
+  if (connection === undefined) {
+    throw new Error(`mock KSR: $tcp(${inner}) in a ${ctx.route} route: the harness models the connection of received requests and HTTP only`);
+  }
+  if (connection.peer === null) {
+    if (inner === 'c_sp') return 0;
+    throw new Error(
+      'mock KSR: $tcp(c_si) on a connection without a recorded peer (opened by Kamailio, or tcp_accept_haproxy off): ' +
+        'Kamailio 5.6.3 logs CRITICAL "ip_addr2sbuf(): unknown address family 0" and returns ""; read $tcp(c_sp) first (0 there)',
+    );
+  }
+  return inner === 'c_si' ? connection.peer.ip : connection.peer.port;
 }
 
 /** tmx pv_get_tm_reply_code: reply status in reply routes, winning reply in failure, last sent otherwise, 0 without T. */

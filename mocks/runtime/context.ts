@@ -15,6 +15,16 @@ export interface Transport {
   srcIp: string;
   srcPort: number;
   socket: ListenSocket;
+  /**
+   * The TCP/TLS connection a stream message came over, as tcpops reads it
+   * ($tcp(c_si)/$tcp(c_sp): tcp_connection.cinfo). `peer` is the real peer
+   * tcp_main recorded when it accepted the connection, before any PROXY
+   * header; null when it recorded none: a connection Kamailio opened itself,
+   * or any connection with tcp_accept_haproxy off (cinfo is filled only by
+   * tcpconn_read_haproxy). Absent: UDP, or a message whose connection the
+   * harness does not model (replies from upstream).
+   */
+  connection?: { peer: { ip: string; port: number } | null };
 }
 
 export interface Lumps {

@@ -19,7 +19,26 @@ import { MsgContext, type Transport } from './context.ts';
 import type { Engine } from './engine.ts';
 import { emptyRecord, outcomeOf, type Outcome, type SentReply } from './outcome.ts';
 
-export interface HttpTransportSpec {
+/** How a TCP/TLS connection came to be, for tcpops' $tcp(c_si)/$tcp(c_sp) (measured on 5.6.3: test/engine/proxy-protocol.test.ts). */
+export interface StreamConnectionSpec {
+  /**
+   * The connection began with a PROXY protocol header, sent by this real peer
+   * ("ip:port"): `source` is what the header claimed ($si/$sp), `proxiedBy`
+   * what $tcp(c_si)/$tcp(c_sp) return. Needs a TCP/TLS proto, an accepted
+   * connection and tcp_accept_haproxy in the cfg (without it Kamailio reads
+   * the header as a broken SIP message).
+   */
+  proxiedBy?: string;
+  /**
+   * The message came over a connection Kamailio opened itself (to `source`,
+   * e.g. a media server sending BYE on the connection the INVITE went out
+   * on): tcp_main recorded no peer, $tcp(c_sp) is 0 and $tcp(c_si) logs
+   * CRITICAL "unknown address family 0" (the mock throws).
+   */
+  outboundConnection?: boolean;
+}
+
+export interface HttpTransportSpec extends StreamConnectionSpec {
   /** HTTP reaches xhttp only on stream connections. */
   proto: 'tcp' | 'tls';
   /** "ip:port" of the client. */
