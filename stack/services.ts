@@ -14,6 +14,7 @@ import { generateTlsPair } from '../test/support/kamailio.ts';
 import { renderHaproxyCfg } from './haproxy.ts';
 import { startProcess } from './processes.ts';
 import type { ProcessRecord } from './state.ts';
+import { PAGE_ORIGIN } from './webrtc/config.ts';
 import { ADDR, MEDIA_SERVERS, NS, PORT, SIP_DOMAIN, SUBSCRIBERS, dispatcherList, type CapturePort } from './topology.ts';
 
 export const SIPP_DIR = join(PROJECT_DIR, 'stack', 'sipp');
@@ -48,6 +49,8 @@ export function vmDeployment(p: Paths, bundle: string): Deployment {
       DB_URL: `sqlite://${join(p.run, 'kamailio.sqlite')}`,
       TLS_CERT: tls.cert,
       TLS_KEY: tls.key,
+      // The WebRTC tests' page (stack/webrtc/): the only origin allowed to open the SIP WebSocket.
+      WEBRTC_ORIGINS: PAGE_ORIGIN,
       RTP_PORT_MIN: String(PORT.RTP_MIN),
       RTP_PORT_MAX: String(PORT.RTP_MAX),
     },
@@ -117,14 +120,20 @@ export function startHaproxy(p: Paths): ProcessRecord {
 
 export const uasMessageLog = (p: Paths, host: string): string => join(p.logs, `uas-${host}.messages.log`);
 
-export function startMediaServers(p: Paths): ProcessRecord[] {
+/** What the media servers run: stack/sipp/uas-answer-call.xml, or another UAS scenario (the WebRTC tests' sends RTP). */
+export interface MediaServerScenario {
+  scenario: string;
+  args: readonly string[];
+}
+
+export function startMediaServers(p: Paths, uas: MediaServerScenario = { scenario: join(SIPP_DIR, 'uas-answer-call.xml'), args: [] }): ProcessRecord[] {
   return MEDIA_SERVERS.map((ms) =>
     startProcess({
       name: `uas-${ms.host}`,
       ns: NS[ms.host],
       command: 'sipp',
       args: [
-        '-sf', join(SIPP_DIR, 'uas-answer-call.xml'),
+        '-sf', uas.scenario, ...uas.args,
         '-i', ms.address, '-p', String(PORT.UAS), '-t', 'u1', '-bind_local',
         '-mi', ms.address, '-mp', String(PORT.UAS_MEDIA), '-cp', '8888',
         '-nostdin', '-aa',

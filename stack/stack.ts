@@ -70,7 +70,7 @@ async function probeIn(ns: string, from: string, probes: readonly string[], time
   }
 }
 
-export async function up(opts: { dir?: string; say?: Say; teardownOnExit?: boolean } = {}): Promise<Stack> {
+export async function up(opts: { dir?: string; say?: Say; teardownOnExit?: boolean; mediaServers?: svc.MediaServerScenario } = {}): Promise<Stack> {
   const say: Say = opts.say ?? (() => undefined);
   const dir = opts.dir ?? stackDir();
   const t0 = Date.now();
@@ -118,7 +118,7 @@ export async function up(opts: { dir?: string; say?: Say; teardownOnExit?: boole
   const captures = svc.startCaptures(paths, CAPTURE_PORTS);
   record(...captures);
   const rtpengine = svc.startRtpengine(paths);
-  record(rtpengine, ...svc.startMediaServers(paths));
+  record(rtpengine, ...svc.startMediaServers(paths, opts.mediaServers));
   await waitFor('tcpdump', () => captures.every((c) => /listening on/.test(existsSync(c.log) ? readFileSync(c.log, 'utf8') : '')), 5000, () =>
     captures.map((c) => tail(c.log, 5)).join('\n'),
   );
