@@ -192,8 +192,20 @@ function streamConnection(engine: Engine, t: Transport, spec: TransportSpec): Tr
     if (!m) throw new Error(`mock Kamailio: proxiedBy must be "ip:port", got "${spec.proxiedBy}"`);
     return { peer: { ip: m[1]!, port: Number(m[2]) } };
   }
+  if (spec.outboundConnection) {
+    // tcp_main.c tcp_do_connect: find_si(local ip, 0, proto), the FIRST listen socket of the
+    // connection's local address and proto, whichever socket the message was sent from.
+    const first = engine.cfg.sockets.find((s) => s.proto === t.socket.proto && s.ip === t.socket.ip)!;
+    if (first.port !== t.socket.port) {
+      throw new Error(
+        `mock Kamailio: Kamailio 5.6.3 gives a connection it opened the first ${first.proto} socket of its address ` +
+          `(${first.name ?? `${first.proto}:${first.ip}:${first.port}`}), not ${t.socket.name ?? spec.socket}`,
+      );
+    }
+    return { peer: null };
+  }
   // cinfo is copied from the accepted socket's address only when tcp_accept_haproxy is on.
-  if (spec.outboundConnection || !engine.cfg.acceptHaproxy) return { peer: null };
+  if (!engine.cfg.acceptHaproxy) return { peer: null };
   return { peer: { ip: t.srcIp, port: t.srcPort } };
 }
 

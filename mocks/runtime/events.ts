@@ -33,7 +33,10 @@ export interface StreamConnectionSpec {
    * The message came over a connection Kamailio opened itself (to `source`,
    * e.g. a media server sending BYE on the connection the INVITE went out
    * on): tcp_main recorded no peer, $tcp(c_sp) is 0 and $tcp(c_si) logs
-   * CRITICAL "unknown address family 0" (the mock throws).
+   * CRITICAL "unknown address family 0" (the mock throws). `socket` must be
+   * the first TCP (TLS) listen socket of the address: tcp_do_connect binds
+   * the connection to find_si(ip, 0), whichever socket the relay forced
+   * (public_tcp_socket in the project's cfg, even toward a media server).
    */
   outboundConnection?: boolean;
 }

@@ -35,9 +35,14 @@ describe('tcpops $tcp(c_si) / $tcp(c_sp)', () => {
   });
 
   it('has no recorded peer on a connection Kamailio opened: c_sp is 0, and c_si (CRITICAL in Kamailio) throws', () => {
-    const outbound: TransportSpec = { proto: 'tcp', source: '10.0.0.11:5090', socket: 'private_tcp_socket', outboundConnection: true };
-    expect(inRoute((k) => [k.pv.get('$tcp(c_sp)'), k.pv.get('$sp')], undefined, outbound, PROJECT)).toEqual([0, 5090]);
+    const outbound: TransportSpec = { proto: 'tcp', source: '10.0.0.11:5090', socket: 'public_tcp_socket', outboundConnection: true };
+    expect(inRoute((k) => [k.pv.get('$tcp(c_sp)'), k.pv.get('$sp'), k.pv.get('$Rn')], undefined, outbound, PROJECT)).toEqual([0, 5090, 'public_tcp_socket']);
     expect(() => inRoute((k) => k.pv.get('$tcp(c_si)'), undefined, outbound, PROJECT)).toThrow(/unknown address family 0/);
+  });
+
+  it('binds a connection Kamailio opened to the first TCP socket of the address, as 5.6.3 does (never private_tcp_socket here)', () => {
+    const outbound: TransportSpec = { proto: 'tcp', source: '10.0.0.11:5090', socket: 'private_tcp_socket', outboundConnection: true };
+    expect(() => read(outbound)).toThrow(/first tcp socket of its address \(public_tcp_socket\), not private_tcp_socket/);
   });
 
   it('has no recorded peer on any connection when tcp_accept_haproxy is off (the fixture cfg)', () => {
