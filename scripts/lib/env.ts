@@ -33,6 +33,10 @@ export interface Deployment {
    * allowed to open the SIP WebSocket; unset: an https page of the host the
    * browser connected to (src/routing/websocket.ts). */
   WEBRTC_ORIGINS: string | undefined;
+  /** Addresses of the load balancers allowed to send PROXY protocol headers
+   * (space or comma separated); unset: any peer's header on the public TCP/TLS
+   * port is accepted (src/routing/source.ts). */
+  PROXY_SOURCES: string | undefined;
   /** rtpengine's media port range (start script and tests only, not Kamailio). */
   RTP_PORT_MIN: number;
   RTP_PORT_MAX: number;
@@ -97,6 +101,7 @@ export function resolveDeployment(env: Env = process.env, baseDir: string = PROJ
     TLS_CERT,
     TLS_KEY,
     WEBRTC_ORIGINS: get(env, 'WEBRTC_ORIGINS'),
+    PROXY_SOURCES: get(env, 'PROXY_SOURCES'),
     RTP_PORT_MIN: port(env, 'RTP_PORT_MIN', DEFAULTS.RTP_PORT_MIN),
     RTP_PORT_MAX: port(env, 'RTP_PORT_MAX', DEFAULTS.RTP_PORT_MAX),
   };
