@@ -26,7 +26,7 @@ npm run --silent build
 # An empty variable would be taken as a value by Kamailio's preprocessor
 # (and break the parse): treat empty as unset.
 for name in LOCAL_IP PUBLIC_IP SIP_PORT PRIVATE_PORT WEBRTC_PORT RTPENGINE_NG DISPATCHER_LIST \
-  KEMI_BUNDLE RUN_DIR SIP_DOMAIN DB_URL TLS_CERT TLS_KEY PROXY_SOURCES RTP_PORT_MIN RTP_PORT_MAX; do
+  KEMI_BUNDLE RUN_DIR SIP_DOMAIN DB_URL TLS_CERT TLS_KEY WEBRTC_ORIGINS PROXY_SOURCES RTP_PORT_MIN RTP_PORT_MAX; do
   [ -n "${!name:-}" ] || unset "$name"
 done
 # Fill in the defaults and make every path absolute: Kamailio works from "/"

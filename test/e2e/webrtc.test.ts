@@ -147,6 +147,14 @@ function rtpOnWire(port: 'vm' | 'ms1' | 'ms2', src: string, dst: string): number
   return readPackets(capturePath(stack!.paths, port), `ip.src == ${sip} && udp.srcport == ${sport} && ip.dst == ${dip} && udp.dstport == ${dport}`).length;
 }
 
+/** One line of figures per call in the test output (the README quotes them). */
+function figures(what: string, s: PhoneStats): void {
+  process.stdout.write(
+    `webrtc: ${what}: pc ${s.connectionState}, ICE ${s.iceConnectionState} (${s.pair?.local} <-> ${s.pair?.remote}), DTLS ${s.dtlsState}, ` +
+      `received ${s.inbound?.packetsReceived} (${s.inbound?.codec}), sent ${s.outbound?.packetsSent} (${s.outbound?.codec})\n`,
+  );
+}
+
 const attr = (sdp: string, name: string): string[] => sdp.split(/\r?\n/).filter((l) => l.startsWith(`a=${name}`)).map((l) => l.trim());
 const line = (sdp: string, prefix: string): string => sdp.split(/\r?\n/).find((l) => l.startsWith(prefix))?.trim() ?? '';
 const inRtpRange = (port: number): boolean => port >= PORT.RTP_MIN && port <= PORT.RTP_MAX;
@@ -178,6 +186,7 @@ describe('a browser (headless Chromium + JsSIP) over secure WebSocket through th
       8000,
     );
     expect(stats).toMatchObject({ connectionState: 'connected', iceConnectionState: 'connected', dtlsState: 'connected' });
+    figures('browser calls 9196', stats);
     expect(stats.inbound?.codec).toBe('audio/PCMU/8000 pt 0');
     // The browser's only candidate pair: itself (public) and rtpengine at PUBLIC_IP.
     expect(stats.pair?.state).toBe('succeeded');
@@ -207,8 +216,10 @@ describe('a browser (headless Chromium + JsSIP) over secure WebSocket through th
     expect(attr(msOffer, 'rtcp:')).toEqual([`a=rtcp:${mediaPort(msOffer) + 1}`]);
     const rtpengineLeg = `${ADDR.LOCAL_IP}:${mediaPort(msOffer)}`;
     const msMedia = `${ms.address}:${PORT.UAS_MEDIA}`;
-    expect(rtpOnWire(ms.host, rtpengineLeg, msMedia), 'RTP from rtpengine to the media server').toBeGreaterThanOrEqual(40);
-    expect(rtpOnWire(ms.host, msMedia, rtpengineLeg), 'RTP from the media server to rtpengine').toBeGreaterThanOrEqual(40);
+    const [toMs, fromMs] = [rtpOnWire(ms.host, rtpengineLeg, msMedia), rtpOnWire(ms.host, msMedia, rtpengineLeg)];
+    process.stdout.write(`webrtc: browser calls 9196: on ${ms.host}'s wire so far ${toMs} RTP/AVP packets from rtpengine, ${fromMs} to it\n`);
+    expect(toMs, 'RTP from rtpengine to the media server').toBeGreaterThanOrEqual(40);
+    expect(fromMs, 'RTP from the media server to rtpengine').toBeGreaterThanOrEqual(40);
     expect(await rtpengineCalls()).toContain(callId);
 
     // The browser hangs up: the media server gets the BYE, rtpengine forgets the call.
@@ -240,6 +251,7 @@ describe('a browser (headless Chromium + JsSIP) over secure WebSocket through th
       8000,
     );
     expect(stats).toMatchObject({ connectionState: 'connected', iceConnectionState: 'connected', dtlsState: 'connected' });
+    figures('media server calls the browser', stats);
     const result = await sipp.done;
     expect(result.code, `${result.command}\n${result.output}`).toBe(0);
     const state = await api.state(phone);
@@ -265,8 +277,10 @@ describe('a browser (headless Chromium + JsSIP) over secure WebSocket through th
     expect([...attr(ok.body, 'candidate'), ...attr(ok.body, 'ice-'), ...attr(ok.body, 'fingerprint'), ...attr(ok.body, 'rtcp-mux')]).toEqual([]);
     const rtpengineLeg = `${ADDR.LOCAL_IP}:${mediaPort(ok.body)}`;
     const msMedia = `${ADDR.ms1}:${msPort + 1000}`;
-    expect(rtpOnWire('vm', rtpengineLeg, msMedia), 'RTP from the browser, via rtpengine, to the media server').toBeGreaterThanOrEqual(40);
-    expect(rtpOnWire('vm', msMedia, rtpengineLeg), 'RTP from the media server to rtpengine').toBeGreaterThanOrEqual(40);
+    const [toMs, fromMs] = [rtpOnWire('vm', rtpengineLeg, msMedia), rtpOnWire('vm', msMedia, rtpengineLeg)];
+    process.stdout.write(`webrtc: media server calls the browser: on the vm's wire over the whole call ${toMs} RTP/AVP packets to the media server, ${fromMs} from it\n`);
+    expect(toMs, 'RTP from the browser, via rtpengine, to the media server').toBeGreaterThanOrEqual(40);
+    expect(fromMs, 'RTP from the media server to rtpengine').toBeGreaterThanOrEqual(40);
     // The media server's BYE reached the browser over its WebSocket (Contact alias), and nothing is left.
     const callId = ok.header('call-id')!;
     expect(await until('rtpengine holds no session', rtpengineCalls, (calls) => !calls.includes(callId), 5000)).not.toContain(callId);
