@@ -9,7 +9,10 @@
  *   ip netns exec ksr-vm tsx stack/ng.ts '{"command":"query","call-id":"..."}'
  *
  * prints rtpengine's answer as JSON (bencoded strings as text, integers as
- * numbers) and exits 1 when rtpengine does not answer.
+ * numbers) and exits 1 when rtpengine does not answer. With `--serve` it
+ * reads one JSON command per line on stdin and writes one answer per line
+ * (`{"error": ...}` when rtpengine did not answer), so a test file starts
+ * node once instead of once per question.
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -87,9 +90,22 @@ export function ngCommand(host: string, port: number, command: Record<string, Be
   });
 }
 
+async function serve(host: string, port: number): Promise<void> {
+  const { createInterface } = await import('node:readline');
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue;
+    const answer = await ngCommand(host, port, JSON.parse(line) as Record<string, Bencoded>).catch((err: Error) => ({ error: err.message }));
+    process.stdout.write(`${JSON.stringify(answer)}\n`);
+  }
+}
+
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const [json, address = '127.0.0.1:2223'] = process.argv.slice(2);
   const [host, port] = address.split(':');
+  if (json === '--serve') {
+    await serve(host!, Number(port));
+    process.exit(0);
+  }
   try {
     const answer = await ngCommand(host!, Number(port), JSON.parse(json ?? '{"command":"ping"}') as Record<string, Bencoded>);
     process.stdout.write(`${JSON.stringify(answer)}\n`);

@@ -6,10 +6,10 @@
  * SIPp traces and commands, the captures (open them in sngrep or Wireshark),
  * the Kamailio/rtpengine/HAProxy/UAS logs and the rendered configs.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { type SipMessage } from '../support/sip-client.ts';
 import { ARTIFACTS_DIR } from '../support/process.ts';
@@ -22,8 +22,6 @@ import { readMessageLog, runSipp, startSipp, type RunningSipp, type SippResult, 
 import { down, up, type Stack } from '../../stack/stack.ts';
 import { stackDir } from '../../stack/state.ts';
 import { ADDR, MEDIA_SERVERS, NS, PORT, SIP_DOMAIN, SUBSCRIBERS, type CapturePort } from '../../stack/topology.ts';
-
-const execFileAsync = promisify(execFile);
 
 export interface Client {
   name: 'c1' | 'c2';
@@ -102,6 +100,7 @@ export function useStack(label: string): StackContext {
   let stack: Stack | undefined;
   let failed = false;
   let port = 5100;
+  let ngClient: NgClient | undefined;
   const sippDir = (): string => join(stack!.dir, 'sipp', label);
 
   beforeAll(async () => {
@@ -113,6 +112,8 @@ export function useStack(label: string): StackContext {
     if (task.result?.state === 'fail') failed = true;
   });
   afterAll(() => {
+    ngClient?.close();
+    ngClient = undefined;
     // Down first (the daemons' logs are complete then; down keeps them).
     const report = down({ keepLogs: true });
     if (failed || stack === undefined) keep(label, stackDir());
@@ -153,13 +154,52 @@ export function useStack(label: string): StackContext {
       }),
     wire: (p) => readSip(capturePath(stack!.paths, p)),
     packets: (p, filter) => readPackets(capturePath(stack!.paths, p), filter),
-    ng: async (command) => {
-      const { stdout } = await execFileAsync(
-        'ip',
-        ['netns', 'exec', NS.vm, process.execPath, '--import', 'tsx', join(PROJECT_DIR, 'stack', 'ng.ts'), JSON.stringify(command), `127.0.0.1:${PORT.NG}`],
-        { cwd: PROJECT_DIR, timeout: 10_000 },
+    ng: (command) => {
+      ngClient ??= startNgClient();
+      return ngClient.ask(command);
+    },
+  };
+}
+
+interface NgClient {
+  ask(command: Record<string, Bencoded>): Promise<Record<string, Bencoded>>;
+  close(): void;
+}
+
+/**
+ * stack/ng.ts --serve inside the vm (rtpengine's ng socket is on the vm's
+ * loopback), started once per file: questions go one at a time, one JSON
+ * line each way, so a test reads rtpengine's state in milliseconds.
+ */
+function startNgClient(): NgClient {
+  const child = spawn('ip', ['netns', 'exec', NS.vm, process.execPath, '--import', 'tsx', join(PROJECT_DIR, 'stack', 'ng.ts'), '--serve', `127.0.0.1:${PORT.NG}`], {
+    cwd: PROJECT_DIR,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const waiting: Array<(line: string) => void> = [];
+  createInterface({ input: child.stdout }).on('line', (line) => waiting.shift()?.(line));
+  let queue: Promise<unknown> = Promise.resolve();
+  return {
+    ask(command) {
+      const answer = queue.then(
+        () =>
+          new Promise<Record<string, Bencoded>>((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`rtpengine ng helper: no answer to ${JSON.stringify(command)} in 10 s`)), 10_000);
+            waiting.push((line) => {
+              clearTimeout(timer);
+              const parsed = JSON.parse(line) as Record<string, Bencoded>;
+              if (typeof parsed['error'] === 'string') reject(new Error(parsed['error']));
+              else resolve(parsed);
+            });
+            child.stdin.write(`${JSON.stringify(command)}\n`);
+          }),
       );
-      return JSON.parse(stdout) as Record<string, Bencoded>;
+      queue = answer.catch(() => undefined);
+      return answer;
+    },
+    close() {
+      child.stdin.end();
+      child.kill('SIGTERM');
     },
   };
 }
