@@ -49,8 +49,8 @@ const cases = (
 
 describe('CANCEL, re-INVITE and stray ACKs on the namespace stack', { timeout: 30_000 }, () => {
   it.each(cases)('CANCEL of a ringing call (%s): reaches the media server, 487 to the client, rtpengine session deleted', async (_title, entry, client) => {
-    // Rings for 1.5 s: time to see rtpengine holding the call meanwhile.
-    const run = ctx.startSipp({ name: `cancel-${entry.transport}-${client.name}`, client, entry, scenario: 'uac-call-cancel', args: [...auth(client), '-d', '1500'] });
+    // Rings for 2.5 s: time to see rtpengine holding the call meanwhile.
+    const run = ctx.startSipp({ name: `cancel-${entry.transport}-${client.name}`, client, entry, scenario: 'uac-call-cancel', args: [...auth(client), '-d', '2500'] });
     const ringing = await waitFor('180 at the client', () => run.messages().find((t) => t.direction === 'received' && t.message.status === 180));
     const callId = ringing.message.header('call-id')!;
     const whileRinging = await ctx.ng({ command: 'list' });
