@@ -33,7 +33,8 @@ import { SOCKET, WEBSOCKET_PATHS } from './config';
 export function ksr_xhttp_event(_event: string): void {
   const upgrade = String(hdr.get('Upgrade')).toLowerCase();
   if (kx.get_rcv_sock_name() !== SOCKET.publicTls || upgrade.indexOf('websocket') < 0) {
-    refuse('not a WebSocket upgrade on the WebRTC socket');
+    // Scanners probing HTTP: refused without a log line each.
+    refuse(null);
   }
   const path = String(pv.get('$hu'));
   if (WEBSOCKET_PATHS.indexOf(path) < 0) {
@@ -61,8 +62,8 @@ export function ksr_websocket_event(event: string): void {
   core.info('websocket: ' + event + ' from ' + kx.get_srcip() + '\n');
 }
 
-function refuse(why: string): never {
-  core.notice('websocket: 403 to ' + kx.get_srcip() + ': ' + why + '\n');
+function refuse(why: string | null): never {
+  if (why !== null) core.notice('websocket: 403 to ' + kx.get_srcip() + ': ' + why + '\n');
   xhttp.xhttp_reply(403, 'Forbidden', '', '');
   return exit();
 }

@@ -117,10 +117,11 @@ describe('WebSocket handshake on the WebRTC socket', () => {
     expect(logText(out)).toContain(`handshake refused from ${CLIENT}`);
   });
 
-  it('refuses plain HTTP (scanners probing the port) with 403', () => {
+  it('refuses plain HTTP (scanners probing the port) with 403, without a log line each', () => {
     const out = newKamailio().httpRequest(`GET /admin HTTP/1.1\r\nHost: ${PUBLIC_IP}\r\n\r\n`, WSS);
     expect(out.reply?.code).toBe(403);
     expect(out.upgraded).toBe(false);
+    expect(logText(out)).not.toContain('websocket: 403');
   });
 
   it('refuses a WebSocket upgrade on the plain TCP SIP port', () => {
