@@ -19,6 +19,7 @@ import type { RoutingModule } from './runtime/runner.ts';
 import type { Proto } from './runtime/sockets.ts';
 import { handleReply, handleTimeout, type ReplyRun } from './runtime/tm-replies.ts';
 import { afterRequestScript } from './runtime/tm-core.ts';
+import { runStrayReply, type StrayReplyOutcome } from './runtime/stray-reply.ts';
 import { runHttpRequest, runWebsocketClosed, type EventOutcome, type HttpTransportSpec, type ConnectionSpec, type StreamConnectionSpec } from './runtime/events.ts';
 import type { Transaction } from './runtime/transactions.ts';
 import { SipMessage } from './sip/message.ts';
@@ -26,6 +27,7 @@ import { sipReply, type ReplySpec } from './sip/builder.ts';
 import type { Dispatcher } from './state/dispatcher.ts';
 import type { Htables } from './state/htable.ts';
 import type { Location } from './state/location.ts';
+import type { Rtpengine } from './state/rtpengine.ts';
 import type { Clock } from './runtime/clock.ts';
 
 export { sipRequest, sipReply, type RequestSpec, type ReplySpec } from './sip/builder.ts';
@@ -33,9 +35,11 @@ export { SipMessage, type Header } from './sip/message.ts';
 export { authorizationValue, parseDigest, type DigestParams } from './auth/digest.ts';
 export type { Binding, LogLine, Outcome, Relay, RtpengineCall, SentReply, RouteEnd } from './runtime/outcome.ts';
 export type { Subscriber } from './runtime/engine.ts';
+export type { RtpengineState } from './state/rtpengine.ts';
 export type { Proto } from './runtime/sockets.ts';
 export type { KamailioCfg, ListenSocket } from './config/cfg.ts';
 export type { EventOutcome, HttpTransportSpec, ConnectionSpec, StreamConnectionSpec } from './runtime/events.ts';
+export type { StrayReplyOutcome } from './runtime/stray-reply.ts';
 export { EXIT_MARKER } from './surface.ts';
 
 export const DEFAULT_CFG = fileURLToPath(new URL('../kamailio.cfg', import.meta.url));
@@ -118,11 +122,19 @@ export interface Kamailio {
   replyFromUpstream(out: RequestOutcome, reply: number | string | SipMessage, spec?: ReplySpec): ReplyOutcome;
   /** The last branch of `out` got no final answer before fr_timer (tm's local 408). */
   timeout(out: RequestOutcome): ReplyOutcome;
+  /**
+   * A reply that matches no transaction (forged, or late): runs
+   * ksr_reply_route; unless it drops the reply, core forwards it statelessly
+   * to its next Via (runtime/stray-reply.ts).
+   */
+  strayReply(message: string | SipMessage, transport: TransportSpec): StrayReplyOutcome;
   readonly cfg: KamailioCfg;
   readonly clock: Clock;
   readonly dispatcher: Dispatcher;
   readonly location: Location;
   readonly htable: Htables;
+  /** rtpengine's state as the module sees it: setState('down' | 'refusing' | 'up'). */
+  readonly rtpengine: Rtpengine;
   /** Mock modules skipped because their KEMI module is not in the API list. */
   readonly unloadedModules: readonly string[];
   /** A fresh nonce as auth_challenge would issue it now (for building credentials). */
@@ -157,11 +169,14 @@ export function createKamailio(o: KamailioOptions): Kamailio {
       return handleReply(engine, tx, branch, msg, rec);
     }),
     timeout: (out) => followUp(out, (tx, rec) => handleTimeout(engine, tx, lastBranch(tx), rec)),
+    strayReply: (message, transport) =>
+      runStrayReply(engine, typeof message === 'string' ? SipMessage.parse(message) : message.clone(), resolveTransport(engine, transport)),
     cfg,
     clock: engine.clock,
     dispatcher: engine.dispatcher,
     location: engine.location,
     htable: engine.htables,
+    rtpengine: engine.rtpengine,
     unloadedModules: engine.unloadedModules,
     nonce: () => engine.nonces.issue(engine.clock.seconds()),
   };

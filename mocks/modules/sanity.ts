@@ -3,7 +3,9 @@
  * replies (400/416/505...) — except for ACK and when the transaction
  * quadruple is missing — and returns -1. Check bits: 1 R-URI SIP version,
  * 2 R-URI scheme, 4 required headers, 32 CSeq method, 64 CSeq value,
- * 128 Content-Length, 256 Expires value, 1024 parse URIs (R-URI/From/To).
+ * 128 Content-Length, 256 Expires value, 512 Proxy-Require (420 with an
+ * Unsupported header naming the first extension: no proxy_require modparam,
+ * so none is supported), 1024 parse URIs (R-URI/From/To).
  * Other bits are accepted and not checked. default_checks = 3047.
  */
 import { parseNameAddr, parseUri } from '../sip/uri.ts';
@@ -13,7 +15,7 @@ import { defineModule } from './define.ts';
 
 const DEFAULT_CHECKS = 3047;
 
-type Failure = { code: number; reason: string } | 'noreply';
+type Failure = { code: number; reason: string; headers?: Array<{ name: string; value: string }> } | 'noreply';
 
 function check(ctx: MsgContext, checks: number): Failure | null {
   const msg = ctx.msg;
@@ -54,6 +56,10 @@ function check(ctx: MsgContext, checks: number): Failure | null {
     const ex = msg.get('Expires');
     if (ex !== undefined && !/^\s*\d+\s*$/.test(ex)) return { code: 400, reason: 'Bad Expires Header' };
   }
+  if (checks & 512) {
+    const required = msg.all('Proxy-Require').flatMap((h) => h.value.split(',')).map((t) => t.trim()).filter((t) => t !== '');
+    if (required.length > 0) return { code: 420, reason: 'Bad Proxy Require Extension', headers: [{ name: 'Unsupported', value: required[0]! }] };
+  }
   if (checks & 1024) {
     if (!parseUri(msg.start.uri)) return { code: 400, reason: 'Bad Request URI' };
     if (!parseUri(parseNameAddr(msg.get('From') ?? '')?.uri ?? '')) return { code: 400, reason: 'Bad From URI' };
@@ -69,7 +75,7 @@ export default defineModule('sanity', (k) => {
     if (failed === null) return 1;
     // sanity_reply(): no reply to ACKs (nor when the quadruple is missing)
     if (failed !== 'noreply' && ctx.msg.method.toUpperCase() !== 'ACK') {
-      recordReply(ctx, failed.code, failed.reason, [], 'sl');
+      recordReply(ctx, failed.code, failed.reason, failed.headers ?? [], 'sl');
     }
     return -1;
   };

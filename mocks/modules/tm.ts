@@ -35,8 +35,8 @@ export default defineModule('tm', (k) => {
       const ctx = k.ctx;
       // already processing a transaction
       if (ctx.route === 'failure' || ctx.route === 'branch' || ctx.route === 'onreply') return 1;
-      // a reply the mock delivers always belongs to a branch of a transaction (t_reply_matching)
-      if (!ctx.msg.isRequest) return 1;
+      // a reply: found when it matched a branch (t_reply_matching); a stray one has no transaction
+      if (!ctx.msg.isRequest) return rc(ctx.tx !== null);
       if (ctx.msg.method.toUpperCase() === 'CANCEL') return rc(k.transactions.find(ctx.msg, 'INVITE') !== undefined);
       // t_check_msg: T already set for this message (t_newtran/t_relay ran) counts as found
       if (ctx.tx && ctx.tx.request === ctx) return 0;

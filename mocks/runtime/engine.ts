@@ -12,6 +12,7 @@ import { Dispatcher } from '../state/dispatcher.ts';
 import { Htables } from '../state/htable.ts';
 import { Location } from '../state/location.ts';
 import { Pike } from '../state/pike.ts';
+import { Rtpengine } from '../state/rtpengine.ts';
 import { buildKsr, checkImplementations, type Impl, type KsrObject } from '../surface.ts';
 import { kemiPath } from '../../build/kemi/api-list.ts';
 import { Clock } from './clock.ts';
@@ -55,6 +56,8 @@ export class Engine {
   readonly dispatcher: Dispatcher;
   readonly location: Location;
   readonly pike: Pike;
+  /** The rtpengine daemon's state as the module sees it (up by default). */
+  readonly rtpengine = new Rtpengine();
   readonly subscribers: readonly Subscriber[];
   readonly nonces = new Nonces('mock-nonce-secret');
   /** Mock modules whose KEMI module is not in the API list (not loaded): their functions are absent. */
