@@ -10,6 +10,7 @@ import * as htable from '../ksr/generated/htable';
 import * as kx from '../ksr/generated/kx';
 import { drop, exit } from '../ksr';
 import { AUTH_FAIL_LIMIT, AUTH_FAIL_TABLE, BAN_TABLE, SUBSCRIBER_TABLE } from './config';
+import { requestMethod } from './message';
 
 /** auth_check flag 1: the authenticated user must be the From (To for REGISTER)
  * user, so a subscriber cannot register or call as somebody else. */
@@ -30,7 +31,7 @@ export function route_auth(): void {
     auth.auth_challenge(realm, CHALLENGE_FLAGS);
     exit();
   }
-  if (!core.is_REGISTER()) {
+  if (requestMethod !== 'REGISTER') {
     // Credentials are for us, not for the media server.
     auth.consume_credentials();
   }

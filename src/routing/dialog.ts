@@ -12,6 +12,7 @@ import { exit } from '../ksr';
 import { FLAG } from './config';
 import { nextHop, nextHopIsMediaServer } from './nexthop';
 import { destinationProto, isMediaServerTransport } from './proto';
+import { requestMethod } from './message';
 import { route_relay } from './relay';
 
 export function route_dialog(fromMediaServer: boolean): void {
@@ -26,7 +27,9 @@ export function route_dialog(fromMediaServer: boolean): void {
     return;
   }
   if (rr.loose_route()) {
-    if (!fromMediaServer && !(nextHopIsMediaServer() && isMediaServerTransport(destinationProto()))) {
+    // The next hop once for both checks (two KSR calls, not four).
+    const hop = fromMediaServer ? '' : nextHop();
+    if (!fromMediaServer && !(nextHopIsMediaServer(hop) && isMediaServerTransport(destinationProto(hop)))) {
       // A client's dialogs are all with media servers, over UDP or TCP: a
       // Route that leads elsewhere is forged, and following it would make us
       // an open relay (or dial a media server from the public TLS socket).
@@ -43,9 +46,9 @@ export function route_dialog(fromMediaServer: boolean): void {
         exit();
       }
     }
-    route_relay();
+    route_relay(false);
   }
-  if (core.is_ACK()) {
+  if (requestMethod === 'ACK') {
     absorbAck();
   }
   sl.sl_send_reply(404, 'Not here');
@@ -56,10 +59,10 @@ export function route_dialog(fromMediaServer: boolean): void {
  * credentials (auth's pre_auth: they cannot be challenged), so without a To
  * tag they would reach a media server unauthenticated: they end here. */
 function route_outside_dialog(): void {
-  if (core.is_ACK()) {
+  if (requestMethod === 'ACK') {
     absorbAck();
   }
-  if (core.is_PRACK()) {
+  if (requestMethod === 'PRACK') {
     sl.sl_send_reply(481, 'Call/Transaction Does Not Exist');
     exit();
   }

@@ -13,5 +13,5 @@ export function route_dispatch(): void {
     sl.sl_send_reply(503, 'No Media Server Available');
     exit();
   }
-  route_relay();
+  route_relay(true);
 }

@@ -27,7 +27,7 @@ export function route_location(): void {
     }
     exit();
   }
-  route_relay();
+  route_relay(true);
 }
 
 /** is_subscriber flag 2: only check that the row exists, load no credentials. */

@@ -7,6 +7,7 @@ import * as core from '../ksr/generated/core';
 import * as nathelper from '../ksr/generated/nathelper';
 import * as siputils from '../ksr/generated/siputils';
 import { FLAG, NAT_TESTS } from './config';
+import { requestMethod } from './message';
 
 export function route_natdetect(fromMediaServer: boolean): void {
   if (fromMediaServer) {
@@ -14,16 +15,17 @@ export function route_natdetect(fromMediaServer: boolean): void {
     return;
   }
   core.force_rport();
-  if (!core.is_UDP()) {
+  const udp = core.is_UDP();
+  if (!udp) {
     // Replies go back over the client's connection or not at all: never dial a client.
     core.set_reply_no_connect();
   }
   // A connection-oriented client is reachable only over the connection it
   // opened, whatever its Contact says, so it is always handled as NATed.
-  if (!nathelper.nat_uac_test(NAT_TESTS) && core.is_UDP()) {
+  if (!nathelper.nat_uac_test(NAT_TESTS) && udp) {
     return;
   }
-  if (core.is_REGISTER()) {
+  if (requestMethod === 'REGISTER') {
     nathelper.fix_nated_register();
   } else if (siputils.is_first_hop()) {
     nathelper.set_contact_alias();

@@ -12,7 +12,7 @@ export function nextHop(): string {
   return String(destination === null ? kx.get_ruri() : destination);
 }
 
-/** The next hop is a media server of dispatcher set 1, by IP (any port). */
-export function nextHopIsMediaServer(): boolean {
-  return dispatcher.ds_is_from_list_uri(DISPATCHER.mediaServers, DS_MATCH.ignorePort | DS_MATCH.ignoreProto, nextHop());
+/** The next hop (nextHop(), or the one a caller already read) is a media server of dispatcher set 1, by IP (any port). */
+export function nextHopIsMediaServer(hop: string = nextHop()): boolean {
+  return dispatcher.ds_is_from_list_uri(DISPATCHER.mediaServers, DS_MATCH.ignorePort | DS_MATCH.ignoreProto, hop);
 }

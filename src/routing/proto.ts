@@ -10,8 +10,8 @@ export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
 
 const TRANSPORT_PARAM = /;transport=([a-z]+)/i;
 
-export function destinationProto(): Proto {
-  const match = TRANSPORT_PARAM.exec(nextHop());
+export function destinationProto(hop: string = nextHop()): Proto {
+  const match = TRANSPORT_PARAM.exec(hop);
   return match === null ? 'udp' : (match[1]!.toLowerCase() as Proto);
 }
 

@@ -7,9 +7,10 @@ import * as sl from '../ksr/generated/sl';
 import { exit } from '../ksr';
 import { BRANCH_FLAG, FLAG, LOCATION_TABLE } from './config';
 import { route_auth } from './auth';
+import { requestMethod } from './message';
 
 export function route_registrar(): void {
-  if (!core.is_REGISTER()) {
+  if (requestMethod !== 'REGISTER') {
     return;
   }
   route_auth();

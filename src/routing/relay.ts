@@ -8,30 +8,32 @@ import * as corex from '../ksr/generated/corex';
 import * as hdr from '../ksr/generated/hdr';
 import * as rr from '../ksr/generated/rr';
 import * as rtpengine from '../ksr/generated/rtpengine';
-import * as siputils from '../ksr/generated/siputils';
 import * as textops from '../ksr/generated/textops';
 import * as tm from '../ksr/generated/tm';
 import { exit } from '../ksr';
 import { ON_CALL_FAILURE, ON_MEDIA_REPLY } from './callbacks';
 import { FLAG, SOCKET } from './config';
-import { nextHopIsMediaServer } from './nexthop';
+import { requestMethod } from './message';
+import { nextHop, nextHopIsMediaServer } from './nexthop';
 import { OFFER_TO_CLIENT, OFFER_TO_MEDIA_SERVER, OFFER_TO_WEBRTC_CLIENT } from './media';
 import { destinationProto, isWebSocket, type Proto } from './proto';
 
-export function route_relay(): void {
+/** `initial`: the request has no To tag (its caller knows: DIALOG relays only
+ * in-dialog requests, DISPATCH and LOCATION only initial ones). */
+export function route_relay(initial: boolean): void {
   const toMediaServer = core.isflagset(FLAG.toSwitch);
-  const proto = destinationProto();
-  const initial = !siputils.has_totag();
+  const hop = nextHop();
+  const proto = destinationProto(hop);
   // In-dialog requests too: loose_route() forces the socket our second
   // Route entry names, which a forged route set chooses (or leaves unset).
   // The side is the destination's: a media server may address another one.
-  setSendSocket(toMediaServer || nextHopIsMediaServer(), proto);
+  setSendSocket(toMediaServer || nextHopIsMediaServer(hop), proto);
   if (initial) {
     // The next hop is ours to choose: a Route its sender preloaded (a phone's
     // outbound proxy, a forged one) would steer or confuse the next hop, and
     // one a media server preloads would show LOCAL_IP to the client.
     hdr.remove('Route');
-    if (core.is_method_in('IS')) {
+    if (requestMethod === 'INVITE' || requestMethod === 'SUBSCRIBE') {
       rr.record_route();
     }
   }
@@ -40,14 +42,14 @@ export function route_relay(): void {
     core.set_forward_no_connect();
     if (isWebSocket(proto)) core.setflag(FLAG.webrtcClient);
   }
-  if (textops.has_body_type('application/sdp') || core.is_BYE() || core.is_CANCEL()) {
+  if (textops.has_body_type('application/sdp') || requestMethod === 'BYE' || requestMethod === 'CANCEL') {
     rtpengine.rtpengine_manage(toMediaServer ? OFFER_TO_MEDIA_SERVER : isWebSocket(proto) ? OFFER_TO_WEBRTC_CLIENT : OFFER_TO_CLIENT);
   }
-  if (core.is_method_in('IU')) {
+  if (requestMethod === 'INVITE' || requestMethod === 'UPDATE') {
     // INVITE and UPDATE answers carry SDP that rtpengine must rewrite.
     tm.t_on_reply(ON_MEDIA_REPLY);
   }
-  if (initial && core.is_INVITE()) {
+  if (initial && requestMethod === 'INVITE') {
     tm.t_on_failure(ON_CALL_FAILURE);
   }
   // When t_relay fails (an unresolvable destination), tm answers the request

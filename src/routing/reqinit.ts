@@ -15,7 +15,7 @@ import * as sanity from '../ksr/generated/sanity';
 import * as sl from '../ksr/generated/sl';
 import { drop, exit } from '../ksr';
 import { BAN_TABLE, MAX_FORWARDS, SANITY_MSG_CHECKS, SANITY_URI_CHECKS, SCANNER_AGENTS } from './config';
-import { receivedOnPrivateSocket } from './source';
+import { receivedOnPrivatePort, requestMethod } from './message';
 
 const BUILD_HEADER = 'X-Routing-Build: ' + BUILD_ID + '\r\n';
 /** Followed by the PID of the worker that answered ($pp, one static PV name). */
@@ -49,7 +49,7 @@ export function route_reqinit(fromMediaServer: boolean): void {
 
 /** OPTIONS to the proxy itself, without a user part. */
 function isKeepalive(): boolean {
-  return core.is_OPTIONS() && core.is_myself_ruri() && !corex.has_ruri_user();
+  return requestMethod === 'OPTIONS' && core.is_myself_ruri() && !corex.has_ruri_user();
 }
 
 /** Flood bans and scanners are dropped silently: an answer only helps them. */
@@ -66,7 +66,7 @@ function screenPublicSource(): void {
   if (isScanner(kx.get_ua())) {
     drop();
   }
-  if (receivedOnPrivateSocket()) {
+  if (receivedOnPrivatePort) {
     // The private port serves media servers only.
     sl.sl_send_reply(403, 'Forbidden');
     exit();

@@ -3,6 +3,7 @@
  * returns to let the next one look at the request or ends routing itself.
  */
 import * as core from '../ksr/generated/core';
+import * as siputils from '../ksr/generated/siputils';
 import * as sl from '../ksr/generated/sl';
 import * as tm from '../ksr/generated/tm';
 import * as tmx from '../ksr/generated/tmx';
@@ -15,9 +16,11 @@ import { route_auth } from './auth';
 import { route_registrar } from './registrar';
 import { route_relay } from './relay';
 import { route_reqinit } from './reqinit';
+import { readRequest, requestMethod } from './message';
 import { isFromMediaServer } from './source';
 
 export function ksr_request_route(): void {
+  readRequest();
   const fromMediaServer = isFromMediaServer();
   route_reqinit(fromMediaServer);
   route_natdetect(fromMediaServer);
@@ -33,9 +36,9 @@ export function ksr_request_route(): void {
 
 /** CANCEL is relayed along its INVITE's transaction, or answered by tm. */
 function route_cancel(): void {
-  if (!core.is_CANCEL()) return;
+  if (requestMethod !== 'CANCEL') return;
   if (tm.t_check_trans() > 0) {
-    route_relay();
+    route_relay(!siputils.has_totag());
   }
   exit();
 }
@@ -44,7 +47,7 @@ function route_cancel(): void {
  * reply of a known transaction, and t_precheck_trans() catches a copy another
  * worker is still processing (no transaction exists yet to match it). */
 function route_retransmission(): void {
-  if (core.is_ACK()) return;
+  if (requestMethod === 'ACK') return;
   const inProcessElsewhere = tmx.t_precheck_trans();
   if (tm.t_check_trans() === 0 || inProcessElsewhere) {
     exit();

@@ -4,8 +4,8 @@
  * routing follows from this answer, so it is asked once per message.
  */
 import * as dispatcher from '../ksr/generated/dispatcher';
-import * as kx from '../ksr/generated/kx';
-import { DISPATCHER, DS_MATCH, SOCKET } from './config';
+import { DISPATCHER, DS_MATCH } from './config';
+import { receivedOnPrivateSocket } from './message';
 
 /**
  * Media servers are matched on source IP only: over TCP their source ports are
@@ -23,9 +23,4 @@ export function isFromMediaServer(): boolean {
     (dispatcher.ds_is_from_list_mode(DISPATCHER.mediaServers, DS_MATCH.ignorePort | DS_MATCH.ignoreProto) ||
       dispatcher.ds_is_from_list(DISPATCHER.trustedPeers))
   );
-}
-
-export function receivedOnPrivateSocket(): boolean {
-  const socket = kx.get_rcv_sock_name();
-  return socket === SOCKET.privateUdp || socket === SOCKET.privateTcp;
 }

@@ -8,6 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
+import { connect as tlsConnect } from 'node:tls';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -292,6 +293,59 @@ const SCENARIOS: Record<string, Scenario> = {
   },
 };
 
+/** One HTTP request over TLS to the WebRTC socket; the status line of the answer. */
+function httpsStatus(port: number, lines: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
+      socket.write([...lines, '', ''].join('\r\n'));
+    });
+    let data = '';
+    const done = (text: string): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(text);
+    };
+    const timer = setTimeout(() => done(data.split('\r\n')[0] || '(nothing)'), 1500);
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+      if (data.includes('\r\n')) done(data.split('\r\n')[0]!);
+    });
+    socket.on('error', () => done('(connection error)'));
+  });
+}
+
+SCENARIOS['WebSocket upgrades on the WebRTC socket: paths, Host, Origin'] = async (s) => {
+  const port = s.kam.ports.webrtc;
+  const upgrade = (path: string, host: string | null, origin: string | null, extra: string[] = ['Upgrade: websocket']): Promise<string> =>
+    httpsStatus(port, [
+      `GET ${path} HTTP/1.1`,
+      ...(host === null ? [] : [`Host: ${host}`]),
+      ...extra,
+      'Connection: Upgrade',
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}`,
+      'Sec-WebSocket-Version: 13',
+      'Sec-WebSocket-Protocol: sip',
+      ...(origin === null ? [] : [`Origin: ${origin}`]),
+    ]);
+  const h = `127.0.0.2:${port}`;
+  const out: string[] = [];
+  for (const [label, path, host, origin, extra] of [
+    ['a SIP client, no Origin', '/', h, null, undefined],
+    ['a browser page of the same host', '/ws', h, 'https://127.0.0.2', undefined],
+    ['a browser page of the same host with a port', '/', '127.0.0.2', 'https://127.0.0.2:8443', undefined],
+    ['another site', '/', h, 'https://evil.example', undefined],
+    ['plain http page', '/', h, 'http://127.0.0.2', undefined],
+    ['another path', '/admin', h, null, undefined],
+    ['another Host', '/', 'evil.example', null, undefined],
+    ['another Host port', '/', '127.0.0.2:1', null, undefined],
+    ['no Host', '/', null, null, undefined],
+    ['no Upgrade', '/', h, null, []],
+  ] as Array<[string, string, string | null, string | null, string[] | undefined]>) {
+    out.push(`${label}: ${await upgrade(path, host, origin, extra)}`);
+  }
+  return out;
+};
+
 const ENGINES = ['native', 'ts'] as const;
 
 describe('the native twin and the TypeScript routing answer alike in a real Kamailio', () => {
@@ -312,7 +366,6 @@ describe('the native twin and the TypeScript routing answer alike in a real Kama
         name: `twin-${engine}`,
         bundle: bundle.path,
         rtpengineNg: rtp.ng,
-        tls: false,
         subscribers: [{ user: 'alice', password: 'secret' }, { user: 'bob', password: 'secret' }, { user: 'carol', password: 'secret' }],
         ...(engine === 'native' ? { cfgFile: nativeCfg } : {}),
       });

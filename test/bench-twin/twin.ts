@@ -41,8 +41,11 @@ export const NATIVE_NAME: Readonly<Record<string, string | null>> = {
   'kx.get_duri': '$du',
   'kx.get_ruri': '$ru',
   'kx.get_rcv_sock_name': '$Rn',
-  'kx.get_method': '$rm',
+  'kx.get_srcport': '$sp',
   'kx.get_def': null,
+  'kx.get_defn': null,
+  // Read once per request by src/routing/message.ts; native cfg asks is_method() or $Rn where needed.
+  'kx.get_method': null,
   'dispatcher.ds_is_from_list_mode': 'ds_is_from_list',
   'dispatcher.ds_is_from_list_uri': 'ds_is_from_list',
   'pv.get': '$pv',
@@ -57,6 +60,17 @@ export const NATIVE_NAME: Readonly<Record<string, string | null>> = {
   'hdr.append_to_reply': 'append_to_reply',
   'hdr.get': '$hdr',
   'hdr.remove': 'remove_hf',
+};
+
+/**
+ * Routing helpers that answer from a value read once per request
+ * (src/routing/message.ts): native cfg asks Kamailio at that point instead.
+ */
+export const LOCAL_NATIVE_NAME: Readonly<Record<string, string>> = {
+  requestMethod: 'is_method',
+  receivedOnPrivatePort: '$Rn',
+  receivedOnPrivateSocket: '$Rn',
+  receivedSocket: '$Rn',
 };
 
 /** route_from_client -> route[FROM_CLIENT]; the KEMI callbacks -> their native blocks. */
@@ -99,8 +113,14 @@ function readTsFunctions(dir: string): Map<string, TsFunction> {
           if (native !== null && native !== undefined) fn.calls.add(native);
         } else if (ts.isIdentifier(callee)) {
           if (callee.text === 'exit' || callee.text === 'drop') fn.calls.add(callee.text);
-          else fn.locals.add(callee.text);
+          else if (!(callee.text in LOCAL_NATIVE_NAME)) fn.locals.add(callee.text);
         }
+      }
+      // A value read once per request (a variable or a function of message.ts).
+      const p = node.parent;
+      const written = (ts.isBinaryExpression(p) && p.left === node && p.operatorToken.kind === ts.SyntaxKind.EqualsToken) || ts.isVariableDeclaration(p) || ts.isImportSpecifier(p) || ts.isFunctionDeclaration(p);
+      if (ts.isIdentifier(node) && node.text in LOCAL_NATIVE_NAME && !written) {
+        fn.calls.add(LOCAL_NATIVE_NAME[node.text]!);
       }
       ts.forEachChild(node, (child) => visit(fn, child));
     };
@@ -170,8 +190,9 @@ export function readCfgBlocks(text: string, tsBlocks: ReadonlySet<string>): Map<
     if (/\buri\s*==\s*myself\b/.test(body)) calls.add('uri==myself');
     if (/\bsrc_ip\s*==\s*myself\b/.test(body)) calls.add('src_ip==myself');
     if (/\bproto\s*[!=]=/.test(body)) calls.add('proto');
-    for (const pv of ['$si', '$ua', '$du', '$ru', '$Rn', '$rU', '$rm', '$hdr', '$pp']) {
-      if (new RegExp(`\\${pv}\\b`).test(body)) calls.add(pv === '$pp' ? '$pv' : pv);
+    for (const pv of ['$si', '$sp', '$ua', '$du', '$ru', '$Rn', '$rU', '$rm', '$hdr', '$pp', '$hu', '$tcp']) {
+      // KSR.pv.get('$pp') / ('$hu') / ('$tcp(c_si)') read these through pv.get: one name for all.
+      if (new RegExp(`\\${pv}\\b`).test(body)) calls.add(pv === '$pp' || pv === '$hu' || pv === '$tcp' ? '$pv' : pv);
     }
     if (/\$sht\(/.test(body)) calls.add('$sht');
     if (/\$shtinc\(/.test(body)) calls.add('$shtinc');
