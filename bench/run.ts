@@ -24,7 +24,7 @@ import { cpus as osCpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { optionsFromArgs } from '../build/build.ts';
 import { runBuild } from '../build/bundle/pipeline.ts';
 import { PROJECT_DIR } from '../scripts/lib/env.ts';
@@ -42,11 +42,19 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
     rounds: { type: 'string' },
     'no-readme': { type: 'boolean', default: false },
+    // Kamailio's private-memory manager (-X): qm (the default, as CONTRACT.md starts it), fm or tlsf.
+    'pkg-allocator': { type: 'string' },
     out: { type: 'string', default: join(PROJECT_DIR, 'bench', 'results') },
+    /** Name of the result files and README block: latest (default) or e.g. latest-fm. */
+    name: { type: 'string' },
   },
 });
 
 const QUICK = args.quick === true;
+const PKG = args['pkg-allocator'];
+if (PKG !== undefined && !['qm', 'fm', 'tlsf'].includes(PKG)) throw new Error('--pkg-allocator is qm, fm or tlsf');
+/** Kamailio arguments both engines get besides CONTRACT.md's: the pkg allocator when asked. */
+const KAM_ARGS = PKG === undefined ? [] : ['-X', PKG];
 const ROUNDS = Number(args.rounds ?? (QUICK ? 1 : 3));
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds needs a positive integer');
 
@@ -69,11 +77,8 @@ function machine(): Machine {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /^model name\s*:\s*(.*)$/m.exec(cpuinfo)?.[1]?.trim() ?? osCpus()[0]?.model ?? 'unknown';
   const version = (cmd: string, a: string[], re: RegExp): string => {
-    try {
-      return re.exec(execFileSync(cmd, a, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }))?.[1] ?? '?';
-    } catch (e) {
-      return re.exec(String((e as { stdout?: string }).stdout ?? ''))?.[1] ?? '?';
-    }
+    const run = spawnSync(cmd, a, { encoding: 'utf8' });
+    return re.exec(`${run.stdout ?? ''}${run.stderr ?? ''}`)?.[1] ?? '?';
   };
   return {
     nproc: osCpus().length,
@@ -235,7 +240,7 @@ async function engineRound(
     cpu: ctx.cpus.kamailio,
     subscribers: [...registerUsers, ...callers],
     // cfg_rpc only for `cfg.seti core latency_cfg_log`: the cfg stays untouched.
-    extraArgs: ['--loadmodule=cfg_rpc.so'],
+    extraArgs: ['--loadmodule=cfg_rpc.so', ...KAM_ARGS],
   });
   log(`${engine}: Kamailio up in ${kam.startMs.toFixed(0)} ms (pid ${kam.daemon.pid})`);
   const session = await LoadSession.open({ kam, rtp: ctx.rtp, cpus: ctx.cpus, registerUsers, callers, callees });
@@ -275,11 +280,11 @@ async function engineRound(
     await session.close();
     await kam.stop();
     // A restart of an idle instance: what a native cfg change costs (stop, start, first answer).
-    const idle = await startKamailio({ engine, bundle: ctx.bundle, rtpengineNg: ctx.rtp.ng, cpu: ctx.cpus.kamailio, subscribers: [] });
+    const idle = await startKamailio({ engine, bundle: ctx.bundle, rtpengineNg: ctx.rtp.ng, cpu: ctx.cpus.kamailio, subscribers: [], extraArgs: KAM_ARGS });
     const r0 = performance.now();
     await idle.stop();
     const stopMs = performance.now() - r0;
-    const again = await startKamailio({ engine, bundle: ctx.bundle, rtpengineNg: ctx.rtp.ng, cpu: ctx.cpus.kamailio, subscribers: [] });
+    const again = await startKamailio({ engine, bundle: ctx.bundle, rtpengineNg: ctx.rtp.ng, cpu: ctx.cpus.kamailio, subscribers: [], extraArgs: KAM_ARGS });
     const restartMs = stopMs + again.startMs;
     await again.stop();
     log(`${engine}: restart (stop ${stopMs.toFixed(0)} ms + start ${again.startMs.toFixed(0)} ms) ${restartMs.toFixed(0)} ms`);
@@ -311,7 +316,8 @@ async function main(): Promise<void> {
   const cpus = m.nproc >= 2 ? { kamailio: 0, generator: 1 } : { kamailio: 0, generator: 0 };
   log(`machine: ${m.nproc} cores, ${m.cpuModel}, kernel ${m.kernel}, load average ${m.loadAverageStart}`);
   if (m.nproc < 2) log('only one core: Kamailio and the load generator share it, every rate is generator-bound');
-  log(`plan: ${ROUNDS} round(s)${QUICK ? ' (quick)' : ''}; Kamailio on core ${cpus.kamailio}, SIPp + rtpengine on core ${cpus.generator}`);
+  log(`plan: ${ROUNDS} round(s)${QUICK ? ' (quick)' : ''}; Kamailio on core ${cpus.kamailio}, SIPp + rtpengine on core ${cpus.generator}; ` +
+    `pkg allocator ${PKG === undefined ? 'default (q_malloc)' : PKG}`);
 
   const outDir = mkdtempSync(join(tmpdir(), 'ksr-bench-build-'));
   const build = await runBuild(optionsFromArgs(['--out-dir', outDir], PROJECT_DIR));
@@ -347,12 +353,14 @@ async function main(): Promise<void> {
     rounds: ROUNDS,
     machine: m,
     pinning: cpus,
+    pkgAllocator: PKG ?? 'qm (default)',
     plan: PLAN,
     bundle: { bytes: build.info.bytes, buildId: build.info.buildId, dukLoadMs: loadMs },
     results: rounds,
   };
   mkdirSync(args.out!, { recursive: true });
-  const table = writeReport(result, { outDir: args.out!, readme: args['no-readme'] !== true });
+  const name = args.name ?? (PKG === undefined ? 'latest' : `latest-${PKG}`);
+  const table = writeReport(result, { outDir: args.out!, readme: args['no-readme'] !== true, name });
   process.stdout.write('\n' + table + '\n');
   log('done');
 }

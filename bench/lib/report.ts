@@ -53,6 +53,8 @@ export interface BenchResult {
   rounds: number;
   machine: Machine;
   pinning: { kamailio: number; generator: number };
+  /** Kamailio's -X (private memory manager) for both engines. */
+  pkgAllocator: string;
   plan: unknown;
   bundle: { bytes: number; buildId: string; dukLoadMs: number };
   results: EngineRound[];
@@ -166,7 +168,7 @@ export function markdownTable(result: BenchResult, summary: FigureSummary[]): st
     '',
     `Medians over ${result.rounds} round(s)${result.quick ? ' (--quick)' : ''}, native and TypeScript alternating, ${result.date.slice(0, 16).replace('T', ' ')} UTC. ` +
       `Machine: ${m.nproc} cores, ${m.cpuModel}, Linux ${m.kernel}; Kamailio ${m.kamailio} pinned to core ${result.pinning.kamailio}, ` +
-      `SIPp ${m.sipp} and rtpengine ${m.rtpengine} to core ${result.pinning.generator}; load average ${load(m.loadAverageStart)} at start, ${load(m.loadAverageEnd)} at the end` +
+      `SIPp ${m.sipp} and rtpengine ${m.rtpengine} to core ${result.pinning.generator}; Kamailio's pkg allocator ${result.pkgAllocator}; load average ${load(m.loadAverageStart)} at start, ${load(m.loadAverageEnd)} at the end` +
       `${Math.max(m.loadAverageStart, m.loadAverageEnd) > 1 ? ' (other processes were using the cores: figures taken under contention)' : ''}.`,
   );
   return lines.join('\n');
@@ -213,26 +215,27 @@ export function svgChart(result: BenchResult, summary: FigureSummary[]): string 
   return out.join('\n') + '\n';
 }
 
-export const README_START = '<!-- bench:results:start -->';
-export const README_END = '<!-- bench:results:end -->';
+/** README.md markers of a result block: <!-- bench:NAME:start --> ... <!-- bench:NAME:end -->. */
+export const readmeMarkers = (name: string): [string, string] => [`<!-- bench:${name}:start -->`, `<!-- bench:${name}:end -->`];
 
 /** Writes latest.json and latest.svg, updates README.md's bench section when asked; returns the table. */
-export function writeReport(result: BenchResult, o: { outDir: string; readme: boolean }): string {
+export function writeReport(result: BenchResult, o: { outDir: string; readme: boolean; name: string }): string {
   const summary = summarize(result);
   const table = markdownTable(result, summary);
   const rounded = JSON.parse(JSON.stringify({ ...result, summary }, (_k, v: unknown) => (typeof v === 'number' ? round(v, 3) : v))) as unknown;
-  writeFileSync(join(o.outDir, 'latest.json'), JSON.stringify(rounded, null, 2) + '\n');
-  writeFileSync(join(o.outDir, 'latest.svg'), svgChart(result, summary));
+  writeFileSync(join(o.outDir, `${o.name}.json`), JSON.stringify(rounded, null, 2) + '\n');
+  writeFileSync(join(o.outDir, `${o.name}.svg`), svgChart(result, summary));
   if (o.readme) {
     const readme = join(PROJECT_DIR, 'README.md');
     const text = existsSync(readme) ? readFileSync(readme, 'utf8') : '';
-    const start = text.indexOf(README_START);
-    const end = text.indexOf(README_END);
+    const [startMark, endMark] = readmeMarkers(o.name);
+    const start = text.indexOf(startMark);
+    const end = text.indexOf(endMark);
     if (start >= 0 && end > start) {
-      const block = `${README_START}\n${table}\n\n![TypeScript/native ratios](bench/results/latest.svg)\n${README_END}`;
-      writeFileSync(readme, text.slice(0, start) + block + text.slice(end + README_END.length));
+      const block = `${startMark}\n${table}\n\n![TypeScript/native ratios](bench/results/${o.name}.svg)\n${endMark}`;
+      writeFileSync(readme, text.slice(0, start) + block + text.slice(end + endMark.length));
     } else {
-      process.stdout.write(`README.md has no ${README_START} ... ${README_END} markers: table not written there\n`);
+      process.stdout.write(`README.md has no ${startMark} ... ${endMark} markers: table not written there\n`);
     }
   }
   return table;

@@ -16,7 +16,7 @@
  * optimisation of the routing removes; bench/profile/route-probe.ts confirms
  * it inside a real Kamailio.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,6 +120,7 @@ function install(sc, counting) {
     var m = /^is_([A-Z]+)$/.exec(path);
     if (m) v = sc.method === m[1] ? 1 : -1;
     if (path === 'textops.has_body_type' || path === 'textops.has_body') v = sc.sdp ? 1 : -1;
+    if (path === 'kx.get_method') v = sc.method;
     if (t === 'bool') v = bool(v);
     var f = constant(v);
     if (path === 'is_method_in') f = (function (method) { return function (s) { for (var i = 0; i < s.length; i++) if (LETTERS[s.charAt(i)] === method) return true; return false; }; })(sc.method);
@@ -179,9 +180,60 @@ print(JSON.stringify({ perCallUs: perCall, scenarios: out }));
 `;
 }
 
+/** Driver for one scenario, `n` messages after a warm-up: its CPU time is what perf stat measures. */
+function singleDriverSource(index: number, n: number): string {
+  return `
+var sc = ${JSON.stringify(SCENARIOS[index])};
+var g = this;
+install(sc, false);
+function runOnce() {
+  FLAGS = {};
+  for (var i = 0; sc.flags && i < sc.flags.length; i++) FLAGS[sc.flags[i]] = true;
+  try { g[sc.entry](); } catch (e) { if (e !== '~~ksr~exit~~') throw e; }
+}
+for (var w = 0; w < 500; w++) runOnce();
+for (var i = 0; i < ${n}; i++) runOnce();
+`;
+}
+
+/**
+ * CPU µs per message of one scenario, from perf stat's task-clock (the
+ * process's own CPU time: not inflated when other processes take the core,
+ * unlike wall-clock timing): a run of n messages minus a run of none.
+ */
+export function cpuUsPerMessage(bundle: string, index: number, n: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'ksr-duk-cpu-'));
+  try {
+    writeFileSync(join(dir, 'stub.js'), stubSource());
+    const ms = (count: number): number => {
+      writeFileSync(join(dir, 'driver.js'), singleDriverSource(index, count));
+      const run = spawnSync('perf', ['stat', '-x,', '-e', 'task-clock', 'duk', join(dir, 'stub.js'), bundle, join(dir, 'driver.js')], { encoding: 'utf8' });
+      const line = run.stderr.split('\n').find((l) => l.includes('task-clock'));
+      if (run.status !== 0 || line === undefined) throw new Error(`perf stat failed: ${run.stderr.slice(0, 500)}`);
+      return Number(line.split(',')[0]);
+    };
+    return ((ms(n) - ms(0)) * 1000) / n;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface DukProfile {
   perCallUs: number;
   scenarios: Array<{ name: string; usPerMessage: number; ksrCalls: number; calls: string[] }>;
+}
+
+/** The KSR call counts per scenario (a short run). */
+export function profileBundleCalls(bundle: string): DukProfile {
+  const dir = mkdtempSync(join(tmpdir(), 'ksr-duk-profile-'));
+  try {
+    writeFileSync(join(dir, 'stub.js'), stubSource());
+    writeFileSync(join(dir, 'driver.js'), driverSource(10));
+    const out = execFileSync('duk', [join(dir, 'stub.js'), bundle, join(dir, 'driver.js')], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    return JSON.parse(out.trim().split('\n').pop()!) as DukProfile;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function profileBundle(bundle: string, iterations: number): Promise<DukProfile> {
@@ -227,6 +279,8 @@ async function main(): Promise<void> {
       bundle: { type: 'string' },
       iterations: { type: 'string', default: '20000' },
       json: { type: 'boolean', default: false },
+      // Another bundle (e.g. an older build) to compare with: both run alternately, 3 times each, best kept.
+      baseline: { type: 'string' },
     },
   });
   let bundle = args.bundle;
@@ -238,7 +292,28 @@ async function main(): Promise<void> {
     bundle = join(dir, 'kamailio.js');
   }
   try {
-    const p = await profileBundle(bundle, Number(args.iterations));
+    const iterations = Number(args.iterations);
+    if (args.baseline !== undefined) {
+      // CPU time per message (perf stat task-clock), best of 3 alternating runs per bundle.
+      const calls = (b: string): DukProfile => profileBundleCalls(b);
+      const base = calls(args.baseline);
+      const cur = calls(bundle);
+      process.stdout.write(`CPU µs per message (perf stat task-clock, best of 3 alternating runs of ${iterations} messages)\n`);
+      process.stdout.write(`${'message'.padEnd(52)} ${'baseline'.padStart(16)} ${'current'.padStart(16)} ${'gain'.padStart(7)}\n`);
+      SCENARIOS.forEach((sc, n) => {
+        let b = Infinity;
+        let c = Infinity;
+        for (let r = 0; r < 3; r++) {
+          b = Math.min(b, cpuUsPerMessage(args.baseline!, n, iterations));
+          c = Math.min(c, cpuUsPerMessage(bundle!, n, iterations));
+        }
+        const bk = base.scenarios[n]!.ksrCalls;
+        const ck = cur.scenarios[n]!.ksrCalls;
+        process.stdout.write(`${sc.name.padEnd(52)} ${`${b.toFixed(2)} µs ${String(bk).padStart(2)} KSR`.padStart(16)} ${`${c.toFixed(2)} µs ${String(ck).padStart(2)} KSR`.padStart(16)} ${`${(((b - c) / b) * 100).toFixed(0)}%`.padStart(7)}\n`);
+      });
+      return;
+    }
+    const p = await profileBundle(bundle, iterations);
     if (args.json === true) {
       process.stdout.write(JSON.stringify(p, null, 2) + '\n');
       return;

@@ -37,6 +37,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     bundle: { type: 'string' },
     engines: { type: 'string', default: 'native,ts' },
+    // Kamailio's private-memory manager for both engines (-X qm|fm|tlsf); default as CONTRACT.md starts it.
+    'pkg-allocator': { type: 'string' },
   },
 });
 const SAMPLES = Number(args.samples);
@@ -191,7 +193,8 @@ interface ProbeResult {
 }
 
 async function probe(engine: Engine, bundle: string, rtpNg: string, users: User[]): Promise<ProbeResult> {
-  const kam = await startKamailio({ engine, bundle, rtpengineNg: rtpNg, cpu: 0, subscribers: users, extraArgs: ['--loadmodule=cfg_rpc.so'] });
+  const pkg = args['pkg-allocator'];
+  const kam = await startKamailio({ engine, bundle, rtpengineNg: rtpNg, cpu: 0, subscribers: users, extraArgs: ['--loadmodule=cfg_rpc.so', ...(pkg === undefined ? [] : ['-X', pkg])] });
   const endpoints = await Promise.all(Array.from({ length: 200 }, (_, i) => Endpoint.open(`127.0.${50 + Math.floor(i / 250)}.${(i % 250) + 1}`)));
   const media = await Endpoint.open('127.0.0.1');
   const out: ProbeResult = { route: new Map(), cpuUs: new Map() };
