@@ -10,6 +10,7 @@
  * it. For request_route only: a failure or reply route runs for another
  * message, often in another process (tm's timer), and must ask Kamailio.
  */
+import * as core from '../ksr/generated/core';
 import * as kx from '../ksr/generated/kx';
 import { SOCKET } from './config';
 
@@ -22,10 +23,34 @@ export let requestMethod = '';
 export let receivedOnPrivatePort = false;
 let socketName: string | number | null = null;
 
+/** Method names as RFC 3261 and its extensions write them, every UA too: the
+ * routing asks about the first nine, the others only spare their senders
+ * the slow path of canonicalMethod(). */
+const METHOD_NAMES = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'PRACK', 'SUBSCRIBE', 'UPDATE', 'MESSAGE', 'NOTIFY', 'INFO', 'REFER', 'PUBLISH'];
+
 export function readRequest(): void {
-  requestMethod = String(kx.get_method()).toUpperCase();
+  requestMethod = canonicalMethod(String(kx.get_method()));
   socketName = kx.get_rcv_sock_name();
   receivedOnPrivatePort = socketName === SOCKET.privateUdp || socketName === SOCKET.privateTcp;
+}
+
+/**
+ * The method in upper case when Kamailio would take it for a known one, else
+ * as received. Not toUpperCase(): the method is whatever bytes precede the
+ * first space of the first line, and Duktape's case conversion throws
+ * ("internal error", duk_unicode_support.c) on bytes that are not UTF-8, so
+ * a first line of binary garbage made the entry wrapper answer 500 (found by
+ * test/hostile). Comparing strings is bytewise and safe; only a spelling
+ * other than the usual one asks Kamailio (is_method ignores case).
+ */
+function canonicalMethod(raw: string): string {
+  for (let i = 0; i < METHOD_NAMES.length; i++) {
+    if (raw === METHOD_NAMES[i]) return raw;
+  }
+  for (let i = 0; i < METHOD_NAMES.length; i++) {
+    if (core.is_method(METHOD_NAMES[i]!)) return METHOD_NAMES[i]!;
+  }
+  return raw;
 }
 
 /** The name of the socket the request came in on ($Rn). */

@@ -29,6 +29,12 @@ describe('the request facts read once per request', () => {
     expect(observe('invite', FROM_CLIENT_UDP)).toEqual(['INVITE', 'public_socket', false, false]);
   });
 
+  it('takes the usual spelling of a method as it is, and an unknown method as received', () => {
+    expect(observe('MESSAGE', FROM_CLIENT_UDP)[0]).toBe('MESSAGE');
+    expect(observe('FOOBAR', FROM_CLIENT_UDP)[0]).toBe('FOOBAR');
+    expect(observe('Register', FROM_CLIENT_UDP)[0]).toBe('REGISTER');
+  });
+
   it('knows the private port', () => {
     expect(observe('BYE', { ...FROM_CLIENT_UDP, socket: 'private_socket' })).toEqual(['BYE', 'private_socket', true, true]);
   });
