@@ -2,7 +2,7 @@
  * event_route[xhttp:request] and event_route[websocket:closed]: browsers open
  * SIP over secure WebSocket on the public WebRTC socket (WEBRTC_PORT).
  *
- * What the HTTP upgrade must show before websocket.handle_handshake() runs,
+ * What the HTTP upgrade must show before the websocket module handshakes,
  * and why (each refusal is a 403 and a log line naming the check):
  *  - the WebRTC socket and `Upgrade: websocket`: anything else on any HTTP
  *    path is a scanner probing the port;
