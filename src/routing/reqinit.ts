@@ -1,6 +1,7 @@
 /**
  * route[REQINIT]: checks every request before any routing decision:
- * flood bans, scanners, the private port, Max-Forwards, keepalives, sanity.
+ * source addresses claimed by PROXY headers, flood bans, scanners, the
+ * private port, Max-Forwards, keepalives, sanity.
  */
 import { BUILD_ID } from '../build-info';
 import * as core from '../ksr/generated/core';
@@ -16,6 +17,7 @@ import * as sl from '../ksr/generated/sl';
 import { drop, exit } from '../ksr';
 import { BAN_TABLE, MAX_FORWARDS, SANITY_MSG_CHECKS, SANITY_URI_CHECKS, SCANNER_AGENTS } from './config';
 import { receivedOnPrivatePort, requestMethod } from './message';
+import { proxyHeaderRefused } from './source';
 
 const BUILD_HEADER = 'X-Routing-Build: ' + BUILD_ID + '\r\n';
 /** Followed by the PID of the worker that answered ($pp, one static PV name). */
@@ -54,6 +56,12 @@ function isKeepalive(): boolean {
 
 /** Flood bans and scanners are dropped silently: an answer only helps them. */
 function screenPublicSource(): void {
+  if (proxyHeaderRefused()) {
+    // $si was claimed by a PROXY header its sender may not send (source.ts):
+    // refused before the claimed address is banned, counted by pike, or trusted.
+    sl.sl_send_reply(403, 'Forbidden');
+    exit();
+  }
   const source = kx.get_srcip();
   if (htable.sht_match_name(BAN_TABLE, 'eq', String(source))) {
     drop();
