@@ -73,6 +73,13 @@ export const LOCAL_NATIVE_NAME: Readonly<Record<string, string>> = {
   receivedSocket: '$Rn',
 };
 
+/**
+ * message.ts's reader, run first by ksr_request_route: whatever it asks
+ * Kamailio (the method, and is_method() for an unusual spelling of one)
+ * native cfg asks where a block needs it, so its calls count for no block.
+ */
+const READS_ONCE = 'readRequest';
+
 /** route_from_client -> route[FROM_CLIENT]; the KEMI callbacks -> their native blocks. */
 export function nativeBlockName(tsName: string): string {
   const fixed: Record<string, string> = {
@@ -113,7 +120,7 @@ function readTsFunctions(dir: string): Map<string, TsFunction> {
           if (native !== null && native !== undefined) fn.calls.add(native);
         } else if (ts.isIdentifier(callee)) {
           if (callee.text === 'exit' || callee.text === 'drop') fn.calls.add(callee.text);
-          else if (!(callee.text in LOCAL_NATIVE_NAME)) fn.locals.add(callee.text);
+          else if (!(callee.text in LOCAL_NATIVE_NAME) && callee.text !== READS_ONCE) fn.locals.add(callee.text);
         }
       }
       // A value read once per request (a variable or a function of message.ts).
