@@ -72,6 +72,18 @@ export const OVERLAY: Readonly<Record<string, Adaptation>> = {
       [-1, 'error'],
     ],
   },
+  // maxfwd.c process_maxfwd_header: -1 and -2 call for different answers
+  // (483, and 400 for a value that is no number: RFC 3261 20.22).
+  'maxfwd.process_maxfwd': {
+    kind: 'codes',
+    typeName: 'ProcessMaxfwdResult',
+    codes: [
+      [2, 'no Max-Forwards header: added with the limit given'],
+      [1, 'Max-Forwards decremented (values above modparam max_limit lowered first)'],
+      [-1, 'Max-Forwards is 0: the request must not be forwarded (483)'],
+      [-2, 'a value str2s() cannot read (not digits, above 65535), or an internal error'],
+    ],
+  },
   'websocket.handle_handshake': {
     kind: 'codes',
     typeName: 'HandshakeResult',

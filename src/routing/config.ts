@@ -76,7 +76,10 @@ export const DISPATCH_ALGORITHM = 4;
  * 16 Via port differs from source port, 64 source is a WebSocket. */
 export const NAT_TESTS = 1 | 2 | 16 | 64;
 
-/** sanity_check flags of Kamailio's default cfg: RURI, Via, CSeq, Content-Length,
- * Expires, Proxy-Require, and URI checks of R-URI/From/To. */
-export const SANITY_MSG_CHECKS = 17895;
+/** sanity_check flags: those of Kamailio's default cfg (17895: R-URI version
+ * and scheme, required headers, CSeq method and number, Content-Length,
+ * Expires, parsable R-URI/From/To, the first Via) plus 512, Proxy-Require:
+ * RFC 3261 16.3 step 5 wants 420 Bad Extension for an extension the proxy
+ * does not support, and it supports none. URI checks: R-URI, From, To. */
+export const SANITY_MSG_CHECKS = 17895 | 512;
 export const SANITY_URI_CHECKS = 7;

@@ -31,8 +31,21 @@ export function route_reqinit(fromMediaServer: boolean): void {
   if (!fromMediaServer && !(keepalive && core.is_myself_srcip())) {
     screenPublicSource();
   }
-  if (!maxfwd.process_maxfwd(MAX_FORWARDS)) {
+  // RFC 3261 16.3: a request's syntax is checked first (Proxy-Require with
+  // it: 420), then Max-Forwards; and only a valid OPTIONS is a keepalive (a
+  // malformed one used to get 200 before sanity saw it).
+  if (!sanity.sanity_check(SANITY_MSG_CHECKS, SANITY_URI_CHECKS)) {
+    // sanity has already sent the error reply.
+    exit();
+  }
+  const hops = maxfwd.process_maxfwd(MAX_FORWARDS);
+  if (hops === -1) {
     sl.sl_send_reply(483, 'Too Many Hops');
+    exit();
+  }
+  if (hops === -2) {
+    // A value that is no number (RFC 3261 20.22: 1*DIGIT) is a syntax error, not a loop.
+    sl.sl_send_reply(400, 'Bad Max-Forwards');
     exit();
   }
   if (keepalive) {
@@ -41,10 +54,6 @@ export function route_reqinit(fromMediaServer: boolean): void {
     hdr.append_to_reply(BUILD_HEADER);
     hdr.append_to_reply(WORKER_HEADER + String(pv.get('$pp')) + '\r\n');
     sl.sl_send_reply(200, 'Keepalive');
-    exit();
-  }
-  if (!sanity.sanity_check(SANITY_MSG_CHECKS, SANITY_URI_CHECKS)) {
-    // sanity has already sent the error reply.
     exit();
   }
 }

@@ -58,6 +58,30 @@ describe('REQINIT', () => {
     expect(out.reply).toMatchObject({ code: 483 });
   });
 
+  it('replies 400 to a Max-Forwards that is no number, and lowers one above max_limit', () => {
+    const kam = newKamailio();
+    for (const value of ['abc', '-1', '', '99999999999']) {
+      const broken = sipRequest({ method: 'INVITE', ruri: `sip:1000@${DOMAIN}` }).replace('Max-Forwards: 70', `Max-Forwards: ${value}`);
+      expect(kam.request(broken, FROM_CLIENT_UDP).reply, value).toMatchObject({ code: 400, reason: 'Bad Max-Forwards' });
+    }
+    const high = sipRequest({ method: 'INVITE', ruri: `sip:1000@${DOMAIN}` }).replace('Max-Forwards: 70', 'Max-Forwards: 255');
+    expect(kam.request(high, FROM_CLIENT_UDP).reply?.code).toBe(407);
+  });
+
+  it('checks the syntax before answering a keepalive: a malformed OPTIONS gets 400, not 200', () => {
+    const kam = newKamailio();
+    const broken = sipRequest({ method: 'OPTIONS', ruri: `sip:${PUBLIC_IP}:5060` }).replace('CSeq: 1 OPTIONS', 'CSeq: x OPTIONS');
+    const out = kam.request(broken, FROM_CLIENT_UDP);
+    expect(out.replies.map((r) => r.code)).toEqual([400]);
+  });
+
+  it('refuses an extension in Proxy-Require with 420 and Unsupported: the proxy supports none (RFC 3261 16.3)', () => {
+    const kam = newKamailio();
+    const out = kam.request(sipRequest({ method: 'INVITE', ruri: `sip:1000@${DOMAIN}`, headers: [['Proxy-Require', 'com.example.x']] }), FROM_CLIENT_UDP);
+    expect(out.reply).toMatchObject({ code: 420, headers: [{ name: 'Unsupported', value: 'com.example.x' }] });
+    expect(out.relay).toBeUndefined();
+  });
+
   it('drops a scanner silently', () => {
     const kam = newKamailio();
     const out = kam.request(
