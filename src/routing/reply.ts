@@ -1,13 +1,31 @@
 /**
- * onreply_route[MANAGE_REPLY]: SDP answers pass through rtpengine, and a
- * client's 2xx gets its Contact aliased so in-dialog requests find it.
+ * reply_route{}: every reply, before tm. onreply_route[MANAGE_REPLY]: SDP
+ * answers pass through rtpengine, and a client's 2xx gets its Contact
+ * aliased so in-dialog requests find it.
  */
 import * as core from '../ksr/generated/core';
 import * as nathelper from '../ksr/generated/nathelper';
 import * as rtpengine from '../ksr/generated/rtpengine';
 import * as textops from '../ksr/generated/textops';
+import * as tm from '../ksr/generated/tm';
+import { drop } from '../ksr';
 import { FLAG, NAT_TESTS } from './config';
 import { ANSWER_TO_PLAIN_PEER, ANSWER_TO_WEBRTC_CLIENT } from './media';
+
+/**
+ * A reply that belongs to no transaction is dropped. Every request is
+ * relayed statefully (t_relay), so every reply this proxy waits for matches
+ * one; core would forward any other statelessly to its next Via (RFC 3261
+ * 16.7), which let anyone aim replies from this proxy at any address, the
+ * media servers on the private network included (found by test/hostile).
+ * Replies to nathelper's pings match nothing either; nathelper would have
+ * dropped them anyway.
+ */
+export function ksr_reply_route(): void {
+  if (tm.t_check_trans() === -1) {
+    drop();
+  }
+}
 
 export function ksr_onreply_manage(): void {
   const towardClient = core.isflagset(FLAG.toSwitch);

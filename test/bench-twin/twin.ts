@@ -84,6 +84,7 @@ const READS_ONCE = 'readRequest';
 export function nativeBlockName(tsName: string): string {
   const fixed: Record<string, string> = {
     ksr_request_route: 'request_route',
+    ksr_reply_route: 'reply_route',
     ksr_failure_manage: 'failure_route[MANAGE_FAILURE]',
     ksr_onreply_manage: 'onreply_route[MANAGE_REPLY]',
     ksr_xhttp_event: 'event_route[xhttp:request]',
@@ -175,7 +176,7 @@ const CFG_KEYWORDS = new Set(['if', 'else', 'while', 'switch', 'case', 'route', 
 export function readCfgBlocks(text: string, tsBlocks: ReadonlySet<string>): Map<string, Block> {
   const code = text.split('\n').map((line) => stripCfgComment(line)).join('\n');
   const raw = new Map<string, { calls: Set<string>; routes: Set<string> }>();
-  const header = /(request_route|(?:route|failure_route|onreply_route|event_route|branch_route)\[([^\]]+)\])\s*\{/g;
+  const header = /(request_route|(?<!\w)reply_route|(?:route|failure_route|onreply_route|event_route|branch_route)\[([^\]]+)\])\s*\{/g;
   let m: RegExpExecArray | null;
   while ((m = header.exec(code)) !== null) {
     const name = m[1]!.startsWith('route[') ? `route[${m[2]}]` : m[1]!;
