@@ -63,7 +63,7 @@ const PLAN = QUICK
   ? { stepS: { register: 1.5, calls: 2 }, resolution: 0.2, fixed: { register: 200, calls: 60, seconds: 2 } }
   : { stepS: { register: 2, calls: 3 }, resolution: 0.1, fixed: { register: 300, calls: 100, seconds: 3 } };
 const SEARCH = {
-  register: { start: 500, max: 8000, unit: 50 },
+  register: { start: 500, max: 8000, unit: 10 },
   calls: { start: 100, max: 2000, unit: 10 },
 } as const;
 const MAX_STEPS = 9;
@@ -109,7 +109,7 @@ async function search(kind: 'register' | 'calls', run: (rate: number) => Promise
     log(`  ${kind} ${String(rate).padStart(5)}/s: ${r.pass ? 'pass' : 'FAIL'} (ok ${r.successful}/${r.calls}, failed ${r.failed}, retrans ${r.retransmissions}, ` +
       `achieved ${r.achievedRate.toFixed(0)}/s, peak CPU: kamailio ${pct(r.peak.kamailioOwn)} of its core (core ${pct(r.peak.kamailioCore)} busy), ` +
       `sipp+rtpengine ${pct(r.peak.generatorOwn)} (core ${pct(r.peak.generatorCore)})` +
-      `${r.pass ? '' : `, limit: ${r.limit}`})`);
+      `${r.pass ? '' : `, limit: ${r.limit}`}${r.kamailioErrors.count > 0 ? `; Kamailio logged ${r.kamailioErrors.count} errors, most: ${r.kamailioErrors.top}` : ''})`);
     if (r.pass) pass = Math.max(pass, rate);
     else fail = Math.min(fail, rate);
     let next: number;
@@ -252,6 +252,9 @@ async function engineRound(
     // Fixed rates, no per-message logging: CPU per 1000.
     const cpuRegister = await session.register(f.register, f.seconds);
     const cpuCalls = await session.calls(f.calls, f.seconds);
+    for (const st of [cpuRegister, cpuCalls]) {
+      if (!st.pass) log(`${engine}: WARNING: the fixed-rate ${st.scenario} step failed (${st.failed} failed, Kamailio errors ${st.kamailioErrors.count}: ${st.kamailioErrors.top})`);
+    }
     log(`${engine}: fixed rate CPU: ${((cpuRegister.cpu.kamailio / cpuRegister.calls) * 1000).toFixed(2)} s/1000 REGISTER, ` +
       `${((cpuCalls.cpu.kamailio / cpuCalls.calls) * 1000).toFixed(2)} s/1000 calls`);
     // Fixed rates again with latency_cfg_log printed (L_INFO with debug=2).

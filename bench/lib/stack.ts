@@ -6,7 +6,7 @@
  * with taskset. Daemons are stopped by PID only (test/support/process.ts).
  */
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -150,7 +150,10 @@ export interface Kamailio {
 export async function startKamailio(opts: KamailioOptions): Promise<Kamailio> {
   const ports = await allocatePorts(4);
   const [sip, priv, mediaServer, callee] = ports as [number, number, number, number];
-  const runDir = mkdtempSync(join(tmpdir(), `ksr-bench-${opts.engine}-`));
+  // On tmpfs when there is one: the sqlite database (subscribers, and usrloc's
+  // write-back every 60 s) must not wait on a disk another process keeps busy,
+  // or auth_check fails with "database is locked" and the load step with it.
+  const runDir = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), `ksr-bench-${opts.engine}-`));
   const bundlePath = join(runDir, 'kamailio.js');
   copyFileSync(opts.bundle, bundlePath);
   const dispatcherList = join(runDir, 'dispatcher.list');
