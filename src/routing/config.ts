@@ -52,6 +52,10 @@ export const DS_MATCH = {
 export const LOCATION_TABLE = 'location';
 export const SUBSCRIBER_TABLE = 'subscriber';
 
+/** kamailio.cfg modparam("rtpengine", "rtp_inst_pvar"): set to the rtpengine
+ * node that answered a command, even with an error; unset when none did. */
+export const RTPENGINE_NODE_AVP = '$avp(rtpengine_node)';
+
 /** htable of banned source IPs (kamailio.cfg: `ipban=>...;autoexpire=...`). */
 export const BAN_TABLE = 'ipban';
 

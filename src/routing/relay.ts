@@ -1,18 +1,20 @@
 /**
  * route[RELAY]: picks the socket the request leaves from, anchors the media
- * in rtpengine with the flags of its direction, arms the reply and failure
- * callbacks, and relays statefully.
+ * in rtpengine with the flags of its direction (an offer it cannot anchor is
+ * refused), arms the reply and failure callbacks, and relays statefully.
  */
 import * as core from '../ksr/generated/core';
 import * as corex from '../ksr/generated/corex';
 import * as hdr from '../ksr/generated/hdr';
+import * as pv from '../ksr/generated/pv';
 import * as rr from '../ksr/generated/rr';
 import * as rtpengine from '../ksr/generated/rtpengine';
+import * as sl from '../ksr/generated/sl';
 import * as textops from '../ksr/generated/textops';
 import * as tm from '../ksr/generated/tm';
 import { exit } from '../ksr';
 import { ON_CALL_FAILURE, ON_MEDIA_REPLY } from './callbacks';
-import { FLAG, SOCKET } from './config';
+import { FLAG, RTPENGINE_NODE_AVP, SOCKET } from './config';
 import { requestMethod } from './message';
 import { nextHop, nextHopIsMediaServer } from './nexthop';
 import { OFFER_TO_CLIENT, OFFER_TO_MEDIA_SERVER, OFFER_TO_WEBRTC_CLIENT } from './media';
@@ -43,7 +45,12 @@ export function route_relay(initial: boolean): void {
     if (isWebSocket(proto)) core.setflag(FLAG.webrtcClient);
   }
   if (textops.has_body_type('application/sdp') || requestMethod === 'BYE' || requestMethod === 'CANCEL') {
-    rtpengine.rtpengine_manage(toMediaServer ? OFFER_TO_MEDIA_SERVER : isWebSocket(proto) ? OFFER_TO_WEBRTC_CLIENT : OFFER_TO_CLIENT);
+    const anchored = rtpengine.rtpengine_manage(toMediaServer ? OFFER_TO_MEDIA_SERVER : isWebSocket(proto) ? OFFER_TO_WEBRTC_CLIENT : OFFER_TO_CLIENT);
+    // INVITE and UPDATE carry offers; a BYE or CANCEL ends the call anyway,
+    // and an answer in an ACK cannot be refused.
+    if (!anchored && (requestMethod === 'INVITE' || requestMethod === 'UPDATE')) {
+      refuseUnanchoredOffer();
+    }
   }
   if (requestMethod === 'INVITE' || requestMethod === 'UPDATE') {
     // INVITE and UPDATE answers carry SDP that rtpengine must rewrite.
@@ -56,6 +63,31 @@ export function route_relay(initial: boolean): void {
   // itself after the route (478/500); a reply from here would be a second one.
   tm.t_relay();
   exit();
+}
+
+/**
+ * rtpengine did not anchor an offer. Relayed anyway, it would carry the
+ * client's own (private, NATed) addresses to the media server and the media
+ * server's LOCAL_IP to a client on the internet: a call that rings and
+ * connects with no audio either way. So it is refused, clearly:
+ * - 488 when rtpengine answered: it refused this SDP, or Kamailio could not
+ *   parse the body as SDP at all (rtpengine_manage then asks no one);
+ * - 503 when no rtpengine answered: stopped, not listening, silent for
+ *   rtpengine_tout_ms x rtpengine_retr, or disabled for
+ *   rtpengine_disable_tout after such a failure (kamailio.cfg). The caller
+ *   may try again later; the media server, calling a client, fails over.
+ * Which one: a query (rtp_inst_pvar is set by any answer, an unknown call's
+ * error included), which costs nothing while the node is disabled.
+ */
+function refuseUnanchoredOffer(): never {
+  rtpengine.rtpengine_query0();
+  if (pv.is_null(RTPENGINE_NODE_AVP)) {
+    core.err('rtpengine: no rtpengine answered, offer refused with 503\n');
+    sl.sl_send_reply(503, 'Media Relay Unavailable');
+  } else {
+    sl.sl_send_reply(488, 'Not Acceptable Here');
+  }
+  return exit();
 }
 
 /** The article's socket choice: private toward media servers, public toward

@@ -35,6 +35,11 @@ export function ksr_onreply_manage(): void {
   }
   if (textops.has_body_type('application/sdp')) {
     const webrtc = towardClient && core.isflagset(FLAG.webrtcClient);
-    rtpengine.rtpengine_manage(webrtc ? ANSWER_TO_WEBRTC_CLIENT : ANSWER_TO_PLAIN_PEER);
+    if (!rtpengine.rtpengine_manage(webrtc ? ANSWER_TO_WEBRTC_CLIENT : ANSWER_TO_PLAIN_PEER)) {
+      // rtpengine went away between offer and answer (or refused the
+      // answer): a reply cannot be refused, so it goes on as it is and the
+      // call may have no audio; every later offer gets 503 (relay.ts).
+      core.err('rtpengine: answer not anchored, relayed as it is\n');
+    }
   }
 }

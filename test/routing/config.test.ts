@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CFG } from '../../mocks/index.ts';
 import { loadCfg, modparam } from '../../mocks/config/cfg.ts';
-import { AUTH_FAIL_TABLE, BAN_TABLE, BRANCH_FLAG, LOCATION_TABLE, SOCKET } from '../../src/routing/config';
+import { AUTH_FAIL_TABLE, BAN_TABLE, BRANCH_FLAG, LOCATION_TABLE, RTPENGINE_NODE_AVP, SOCKET } from '../../src/routing/config';
 import { ENV } from './scenario.ts';
 
 const cfg = loadCfg(DEFAULT_CFG, ENV);
@@ -38,6 +38,10 @@ describe('routing constants match kamailio.cfg', () => {
 
   it('defines SIP_DOMAIN as bare tokens, so the routing reads the realm without quotes', () => {
     expect(cfg.defines.get('SIP_DOMAIN')).toBe(ENV.SIP_DOMAIN);
+  });
+
+  it('reads which rtpengine answered from the AVP the rtpengine module is told to set', () => {
+    expect(modparam(cfg, 'rtpengine', 'rtp_inst_pvar')).toBe(RTPENGINE_NODE_AVP);
   });
 
   it('saves to the location table usrloc preloads (KEMI finds no other)', () => {

@@ -18,6 +18,8 @@ export interface RtpengineOptions {
   publicIp?: string;
   /** Number of media ports (default 100, taken from 25600-25999). */
   mediaPorts?: number;
+  /** The ng port to listen on (default: a free one), e.g. to restart on the port a Kamailio already uses. */
+  ngPort?: number;
 }
 
 export interface RtpengineInstance {
@@ -34,7 +36,7 @@ export interface RtpengineInstance {
 export async function startRtpengine(opts: RtpengineOptions = {}): Promise<RtpengineInstance> {
   const name = opts.name ?? 'rtpengine';
   const localIp = opts.localIp ?? '127.0.0.1';
-  const [ngPort] = (await allocatePorts(1, localIp)) as [number];
+  const ngPort = opts.ngPort ?? ((await allocatePorts(1, localIp)) as [number])[0];
   const media = await allocateMediaRange(opts.mediaPorts ?? 100);
   const dir = mkdtempSync(join(tmpdir(), 'ksr-rtpengine-'));
   const ng = `udp:${localIp}:${ngPort}`;
