@@ -44,10 +44,8 @@ export const NATIVE_NAME: Readonly<Record<string, string | null>> = {
   'kx.get_srcport': '$sp',
   'kx.get_def': null,
   'kx.get_defn': null,
-  'kx.ifdef': null,
   // Read once per request by src/routing/message.ts; native cfg asks is_method() or $Rn where needed.
   'kx.get_method': null,
-  'dmq.handle_message': 'dmq_handle_message',
   'dispatcher.ds_is_from_list_mode': 'ds_is_from_list',
   'dispatcher.ds_is_from_list_uri': 'ds_is_from_list',
   'pv.get': '$pv',
@@ -58,6 +56,9 @@ export const NATIVE_NAME: Readonly<Record<string, string | null>> = {
   'maxfwd.process_maxfwd': 'mf_process_maxfwd_header',
   'textops.has_body_type': 'has_body',
   'rtpengine.rtpengine_delete0': 'rtpengine_delete',
+  'rtpengine.rtpengine_query0': 'rtpengine_query',
+  // $avp(x) == $null in native cfg, a PV read like any other.
+  'pv.is_null': '$pv',
   'websocket.handle_handshake': 'ws_handle_handshake',
   'hdr.append_to_reply': 'append_to_reply',
   'hdr.get': '$hdr',
@@ -200,9 +201,9 @@ export function readCfgBlocks(text: string, tsBlocks: ReadonlySet<string>): Map<
     if (/\buri\s*==\s*myself\b/.test(body)) calls.add('uri==myself');
     if (/\bsrc_ip\s*==\s*myself\b/.test(body)) calls.add('src_ip==myself');
     if (/\bproto\s*[!=]=/.test(body)) calls.add('proto');
-    for (const pv of ['$si', '$sp', '$ua', '$du', '$ru', '$Rn', '$rU', '$rm', '$hdr', '$pp', '$hu', '$tcp']) {
-      // KSR.pv.get('$pp') / ('$hu') / ('$tcp(c_si)') read these through pv.get: one name for all.
-      if (new RegExp(`\\${pv}\\b`).test(body)) calls.add(pv === '$pp' || pv === '$hu' || pv === '$tcp' ? '$pv' : pv);
+    for (const pv of ['$si', '$sp', '$ua', '$du', '$ru', '$Rn', '$rU', '$rm', '$hdr', '$pp', '$hu', '$tcp', '$avp']) {
+      // KSR.pv.get('$pp') / ('$hu') / ('$tcp(c_si)'), pv.is_null('$avp(x)') read these through pv: one name for all.
+      if (new RegExp(`\\${pv}\\b`).test(body)) calls.add(pv === '$pp' || pv === '$hu' || pv === '$tcp' || pv === '$avp' ? '$pv' : pv);
     }
     if (/\$sht\(/.test(body)) calls.add('$sht');
     if (/\$shtinc\(/.test(body)) calls.add('$shtinc');
