@@ -172,6 +172,10 @@ export async function startKamailio(opts: KamailioOptions): Promise<Kamailio> {
   delete env['RTP_PORT_MIN'];
   delete env['RTP_PORT_MAX'];
   ensureDatabase(dep.DB_URL);
+  // Write-ahead log (kept in the file): auth_db's reads in every worker do not
+  // fail with "database is locked" while usrloc's timer writes the location
+  // table back (db_mode 2). Same for both engines; the cfg is untouched.
+  runSql(sqlitePath(dep.DB_URL), 'PRAGMA journal_mode=WAL;');
   addSubscribers(dep.DB_URL, dep.SIP_DOMAIN, opts.subscribers);
 
   const logFile = join(runDir, 'kamailio.log');
