@@ -60,7 +60,7 @@ describe('REQINIT', () => {
 
   it('replies 400 to a Max-Forwards that is no number, and lowers one above max_limit', () => {
     const kam = newKamailio();
-    for (const value of ['abc', '-1', '', '99999999999']) {
+    for (const value of ['abc', '-1', '10 20', '99999999999']) {
       const broken = sipRequest({ method: 'INVITE', ruri: `sip:1000@${DOMAIN}` }).replace('Max-Forwards: 70', `Max-Forwards: ${value}`);
       expect(kam.request(broken, FROM_CLIENT_UDP).reply, value).toMatchObject({ code: 400, reason: 'Bad Max-Forwards' });
     }
