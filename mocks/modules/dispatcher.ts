@@ -121,8 +121,13 @@ export default defineModule('dispatcher', (k) => {
     ds_is_from_list_mode: (group: number, mode: number): number => src(mode, group),
     ds_is_from_list_uri(group: number, mode: number, uri: string): number {
       const u = parseUri(uri);
-      // dispatch.c ds_is_addr_from_list resolves the URI's host: without DNS only IP literals do
-      if (!u || isIP(u.host.replace(/^\[|\]$/g, '')) === 0) return -1;
+      if (!u) return -1;
+      if (isIP(u.host.replace(/^\[|\]$/g, '')) === 0) {
+        // dispatch.c ds_is_addr_from_list resolves the host: a real DNS query
+        // (dns=no does not stop it), which the mock has no server to answer.
+        k.log('ERROR', `dispatcher [dispatch.c:3532]: ds_is_addr_from_list(): could not resolve ${u.host}`);
+        return -1;
+      }
       return fromList(k, group, mode, u.host, u.port ?? 5060, uriTransport(u) || 'udp');
     },
     ds_select_dst: (set: number, alg: number): number => select(k, set, alg, 0, 'dst'),

@@ -12,7 +12,16 @@ export function nextHop(): string {
   return String(destination === null ? kx.get_ruri() : destination);
 }
 
-/** The next hop (nextHop(), or the one a caller already read) is a media server of dispatcher set 1, by IP (any port). */
+/** A sip:/sips: URI whose host is an IPv4 or bracketed IPv6 literal. */
+const IP_LITERAL_HOST = /^sips?:(?:[^@;>]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])(?:[:;>]|$)/;
+
+/**
+ * The next hop (nextHop(), or the one a caller already read) is a media
+ * server of dispatcher set 1, by IP (any port). Media servers are listed by
+ * address, so a host name (a CANCEL's sip:user@SIP_DOMAIN) is no media server:
+ * asking ds_is_from_list_uri about it would make Kamailio query DNS, holding
+ * the worker for the resolver's timeouts (CONTRACT: nothing requires DNS).
+ */
 export function nextHopIsMediaServer(hop: string = nextHop()): boolean {
-  return dispatcher.ds_is_from_list_uri(DISPATCHER.mediaServers, DS_MATCH.ignorePort | DS_MATCH.ignoreProto, hop);
+  return IP_LITERAL_HOST.test(hop) && dispatcher.ds_is_from_list_uri(DISPATCHER.mediaServers, DS_MATCH.ignorePort | DS_MATCH.ignoreProto, hop);
 }
