@@ -66,6 +66,9 @@ export SIP_PORT=$base PRIVATE_PORT=$((base + 1)) WEBRTC_PORT=$((base + 2))
 export RTPENGINE_NG="udp:127.0.0.1:$((base + 3))"
 export RUN_DIR DISPATCHER_LIST="$RUN_DIR/dispatcher.list" KEMI_BUNDLE="$RUN_DIR/api-list.js"
 export DB_URL="sqlite://$RUN_DIR/kamailio.sqlite" TLS_CERT="$RUN_DIR/tls.pem" TLS_KEY="$RUN_DIR/tls.key"
+# Replication on (WITH_DMQ: dmq, dmq_usrloc, path), so their functions are in
+# the list; the one peer is the dead rtpengine address: nothing answers there.
+export DMQ_SERVER_ADDRESS="sip:127.0.0.1:$((base + 1))" DMQ_NOTIFICATION_ADDRESS="sip:127.0.0.1:$((base + 3))" NODE_ID=1
 "$PROJECT_DIR/node_modules/.bin/tsx" scripts/lib/db.ts ensure "$DB_URL" >/dev/null
 
 kamailio -f kamailio.cfg -DD -E -P "$RUN_DIR/kamailio.pid" -Y "$RUN_DIR" >"$RUN_DIR/kamailio.log" 2>&1 &
@@ -80,7 +83,7 @@ done
 kamcmd -s "$CTL" app_jsdt.api_list >"$RUN_DIR/api_list.txt"
 
 # The modules the routing depends on must be in the list, or the cfg lost them.
-for module in auth auth_db registrar tls websocket xhttp dispatcher rtpengine nathelper htable pike tm tmx rr sl kx; do
+for module in auth auth_db registrar dmq path tls websocket xhttp dispatcher rtpengine nathelper htable pike tm tmx rr sl kx; do
   grep -q "module: $module\$" "$RUN_DIR/api_list.txt" || { echo "api-list: module $module missing from the list" >&2; exit 1; }
 done
 

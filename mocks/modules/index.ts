@@ -5,6 +5,7 @@ import core from './core.ts';
 import corex from './corex.ts';
 import type { ModuleDef } from './define.ts';
 import dispatcher from './dispatcher.ts';
+import dmq from './dmq.ts';
 import hdr from './hdr.ts';
 import htable from './htable.ts';
 import { kxModule } from './kx.ts';
@@ -26,6 +27,6 @@ import { websocket, xhttp } from './websocket.ts';
 export function allModules(env: EnvMap): ModuleDef[] {
   return [
     core, pv, hdr, textops, sl, tm, tmx, rr, siputils, maxfwd, sanity, corex, kxModule(env), htable, pike,
-    rtpengine, nathelper, registrar, auth, authDb, dispatcher, websocket, xhttp,
+    rtpengine, nathelper, registrar, auth, authDb, dispatcher, dmq, websocket, xhttp,
   ];
 }

@@ -37,6 +37,15 @@ export interface Deployment {
    * (space or comma separated); unset: any peer's header on the public TCP/TLS
    * port is accepted (src/routing/source.ts). */
   PROXY_SOURCES: string | undefined;
+  /** This node's number among the nodes sharing registrations (core
+   * server_id); unset: 0, a single node (README "More than one node"). */
+  NODE_ID: number | undefined;
+  /** A SIP URI of another node's private socket: set, the nodes share
+   * registrations over DMQ (kamailio.cfg WITH_DMQ); unset: one node. */
+  DMQ_NOTIFICATION_ADDRESS: string | undefined;
+  /** This node's own DMQ URI; derived as sip:LOCAL_IP:PRIVATE_PORT when
+   * DMQ_NOTIFICATION_ADDRESS is set (the cfg cannot derive it itself). */
+  DMQ_SERVER_ADDRESS: string | undefined;
   /** rtpengine's media port range (start script and tests only, not Kamailio). */
   RTP_PORT_MIN: number;
   RTP_PORT_MAX: number;
@@ -86,11 +95,16 @@ export function resolveDeployment(env: Env = process.env, baseDir: string = PROJ
   const tlsKey = get(env, 'TLS_KEY');
   const TLS_CERT = tlsCert === undefined ? undefined : resolve(baseDir, tlsCert);
   const TLS_KEY = tlsKey === undefined ? TLS_CERT : resolve(baseDir, tlsKey);
+  const LOCAL_IP = get(env, 'LOCAL_IP') ?? DEFAULTS.LOCAL_IP;
+  const PRIVATE_PORT = port(env, 'PRIVATE_PORT', DEFAULTS.PRIVATE_PORT);
+  const DMQ_NOTIFICATION_ADDRESS = get(env, 'DMQ_NOTIFICATION_ADDRESS');
+  const nodeId = get(env, 'NODE_ID');
+  if (nodeId !== undefined && !/^\d{1,9}$/.test(nodeId)) throw new Error(`NODE_ID=${nodeId} is not a number`);
   const dep: Deployment = {
-    LOCAL_IP: get(env, 'LOCAL_IP') ?? DEFAULTS.LOCAL_IP,
+    LOCAL_IP,
     PUBLIC_IP,
     SIP_PORT: port(env, 'SIP_PORT', DEFAULTS.SIP_PORT),
-    PRIVATE_PORT: port(env, 'PRIVATE_PORT', DEFAULTS.PRIVATE_PORT),
+    PRIVATE_PORT,
     WEBRTC_PORT: port(env, 'WEBRTC_PORT', DEFAULTS.WEBRTC_PORT),
     RTPENGINE_NG: get(env, 'RTPENGINE_NG') ?? DEFAULTS.RTPENGINE_NG,
     DISPATCHER_LIST: path('DISPATCHER_LIST', 'config/dispatcher.list'),
@@ -102,6 +116,12 @@ export function resolveDeployment(env: Env = process.env, baseDir: string = PROJ
     TLS_KEY,
     WEBRTC_ORIGINS: get(env, 'WEBRTC_ORIGINS'),
     PROXY_SOURCES: get(env, 'PROXY_SOURCES'),
+    NODE_ID: nodeId === undefined ? undefined : Number(nodeId),
+    DMQ_NOTIFICATION_ADDRESS,
+    DMQ_SERVER_ADDRESS:
+      DMQ_NOTIFICATION_ADDRESS === undefined
+        ? undefined
+        : (get(env, 'DMQ_SERVER_ADDRESS') ?? `sip:${LOCAL_IP.includes(':') ? `[${LOCAL_IP}]` : LOCAL_IP}:${PRIVATE_PORT}`),
     RTP_PORT_MIN: port(env, 'RTP_PORT_MIN', DEFAULTS.RTP_PORT_MIN),
     RTP_PORT_MAX: port(env, 'RTP_PORT_MAX', DEFAULTS.RTP_PORT_MAX),
   };

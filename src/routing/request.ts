@@ -10,6 +10,7 @@ import * as tmx from '../ksr/generated/tmx';
 import { exit } from '../ksr';
 import { route_dialog } from './dialog';
 import { route_dispatch } from './dispatch';
+import { route_dmq } from './dmq';
 import { route_location } from './location';
 import { route_natdetect } from './natdetect';
 import { route_auth } from './auth';
@@ -21,6 +22,7 @@ import { isFromMediaServer } from './source';
 
 export function ksr_request_route(): void {
   readRequest();
+  route_dmq();
   const fromMediaServer = isFromMediaServer();
   route_reqinit(fromMediaServer);
   route_natdetect(fromMediaServer);

@@ -44,8 +44,10 @@ export const NATIVE_NAME: Readonly<Record<string, string | null>> = {
   'kx.get_srcport': '$sp',
   'kx.get_def': null,
   'kx.get_defn': null,
+  'kx.ifdef': null,
   // Read once per request by src/routing/message.ts; native cfg asks is_method() or $Rn where needed.
   'kx.get_method': null,
+  'dmq.handle_message': 'dmq_handle_message',
   'dispatcher.ds_is_from_list_mode': 'ds_is_from_list',
   'dispatcher.ds_is_from_list_uri': 'ds_is_from_list',
   'pv.get': '$pv',
