@@ -7,6 +7,7 @@
  * - node B starts knowing only node A's private socket; DMQ makes each know
  *   the other;
  * - a REGISTER taken by one node is in the other's location table;
+ * - KDMQ on the public port is refused (403);
  * - a node started again (a new process, empty memory) gets every
  *   registration from the other in a full sync.
  */
@@ -15,7 +16,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { projectBundle } from '../support/bundle.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { allocatePorts, releasePorts } from '../support/ports.ts';
-import { SipClient } from '../support/sip-client.ts';
+import { SipClient, sendRequest } from '../support/sip-client.ts';
 
 const DOMAIN = 'example.test';
 const SUBSCRIBERS = [
@@ -118,6 +119,22 @@ describe('two nodes sharing registrations over DMQ', () => {
     const aliceOnB = await eventually('alice replicated to node B', hasContact(b!, 'alice'));
     const bobOnA = await eventually('bob replicated to node A', hasContact(a!, 'bob'));
     console.log(`dmq replication: alice on B after ${aliceOnB} ms, bob on A after ${bobOnA} ms`);
+  });
+
+  it('refuses KDMQ on the public port with 403: nobody outside injects a contact', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const body = JSON.stringify({
+      action: 1, aor: 'mallory', ruid: 'forged-1', c: 'sip:mallory@203.0.113.66:5060', callid: 'forged@203.0.113.66',
+      user_agent: 'x', instance: '', expires: now + 300, cseq: 1, flags: 0, cflags: 0, q: -1, last_modified: now,
+      methods: 4294967295, reg_id: 0, server_id: 0,
+    });
+    const reply = await sendRequest(
+      { transport: 'udp', remoteAddress: a!.localIp, remotePort: a!.ports.sip, localAddress: '127.0.0.3' },
+      { method: 'KDMQ', uri: `sip:usrloc@127.0.0.1:${a!.ports.sip}`, body, contentType: 'application/json' },
+    );
+    // 403 Forbidden from src/routing/dmq.ts (without it: a challenge, 407).
+    expect(`${reply.status} ${reply.reason}`).toBe('403 Forbidden');
+    expect(await hasContact(a!, 'mallory')()).toBe(false);
   });
 
   it('a node started again gets every registration from the other (full sync)', async () => {
