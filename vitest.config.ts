@@ -7,6 +7,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/fast-check.ts'],
     // Engine tests start real Kamailio/rtpengine processes on fixed ports: never in parallel.
     fileParallelism: false,
     testTimeout: 30_000,

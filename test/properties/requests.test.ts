@@ -31,7 +31,7 @@ import {
   type Source,
 } from './model.ts';
 
-const RUNS = { numRuns: 150 };
+const RUNS = { numRuns: Number(process.env.PROPERTY_RUNS ?? 150) };
 
 interface Run {
   kam: Kamailio;
