@@ -10,7 +10,7 @@ import * as sl from '../ksr/generated/sl';
 import * as tm from '../ksr/generated/tm';
 import { exit } from '../ksr';
 import { FLAG } from './config';
-import { nextHop, nextHopIsMediaServer } from './nexthop';
+import { hostUri, nextHop, nextHopIsMediaServer } from './nexthop';
 import { destinationProto, isMediaServerTransport } from './proto';
 import { requestMethod } from './message';
 import { route_relay } from './relay';
@@ -39,9 +39,11 @@ export function route_dialog(fromMediaServer: boolean): void {
     if (fromMediaServer) {
       // Toward a client behind NAT: its Contact carries ;alias=ip~port~proto.
       nathelper.handle_ruri_alias();
-      if (core.is_myself(nextHop())) {
+      if (core.is_myself(hostUri(nextHop()))) {
         // A remote target that is this proxy (a client's Contact naming us,
-        // or rr's strict-routing recovery): relaying would loop.
+        // or rr's strict-routing recovery): relaying would loop. Any port and
+        // transport of our addresses counts, not only sockets we listen on:
+        // PUBLIC_IP:7777 over UDP is no socket here but still leads back to us.
         sl.sl_send_reply(404, 'Not here');
         exit();
       }

@@ -25,3 +25,9 @@ const IP_LITERAL_HOST = /^sips?:(?:[^@;>]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-
 export function nextHopIsMediaServer(hop: string = nextHop()): boolean {
   return IP_LITERAL_HOST.test(hop) && dispatcher.ds_is_from_list_uri(DISPATCHER.mediaServers, DS_MATCH.ignorePort | DS_MATCH.ignoreProto, hop);
 }
+
+/** `sip:<host>` of a URI, with no port or transport: is_myself() then matches
+ * the host on any of our sockets (check_self treats port and proto 0 as any). */
+export function hostUri(uri: string): string {
+  return 'sip:' + uri.replace(/^sips?:(?:[^@;>]*@)?(\[[^\]]*\]|[^:;>]*).*$/, '$1');
+}

@@ -94,6 +94,22 @@ describe('no relay to the proxy itself', () => {
     expect(out.reply?.code).toBe(404);
     expect(out.relays).toEqual([]);
   });
+
+  it('answers 404 when the remote target is our public address on a port and transport we do not listen on (seed 1487523865)', () => {
+    const kam = newKamailio();
+    const ruri = `sip:alice@${PUBLIC_IP}:7777;transport=udp`;
+    const raw = sipRequest({ method: 'INVITE', ruri, toTag: 'x', source: `${MEDIA_UDP}:1024`, headers: [['Route', `<sip:${LOCAL_IP}:5070;r2=on;lr>`]] });
+    const out = kam.request(raw, { ...FROM_MEDIA_UDP, source: `${MEDIA_UDP}:1024` });
+    expect(out.reply?.code).toBe(404);
+    expect(out.relays).toEqual([]);
+  });
+
+  it('reaches a client whose address is an IPv6 literal (the host, not the whole URI, is compared with ours)', () => {
+    const kam = newKamailio();
+    const raw = sipRequest({ method: 'BYE', ruri: 'sip:alice@[2001:db8::20]:5060', toTag: 'x', source: `${MEDIA_UDP}:5080`, headers: OUR_ROUTE_FOR_MEDIA });
+    const out = kam.request(raw, FROM_MEDIA_UDP);
+    expect(out.reply?.code).not.toBe(404);
+  });
 });
 
 describe('preloaded Route headers stop at the proxy', () => {
