@@ -181,16 +181,17 @@ export function svgChart(result: BenchResult, summary: FigureSummary[]): string 
   const plotW = 380;
   const rowH = 26;
   const top = 46;
-  const width = labelW + plotW + 70;
+  const width = labelW + plotW + 110;
   const height = top + rows.length * rowH + 46;
-  const maxRatio = Math.max(2, ...rows.map((s) => s.ratio.max).filter(Number.isFinite));
+  // 0 to 2 (or to 3 when a ratio needs it); a bar or whisker beyond 3 is cut at the edge, its label says the value.
+  const maxRatio = Math.min(3, Math.max(2, ...rows.map((s) => s.ratio.max).filter(Number.isFinite)));
   const x = (v: number): number => labelW + (Math.min(v, maxRatio) / maxRatio) * plotW;
   const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">TypeScript (app_jsdt) / native kamailio.cfg, median over ${result.rounds} round(s), bars = min..max</text>`,
-    `<text x="10" y="36" fill="#555">${esc(`${result.machine.nproc} cores, ${result.machine.cpuModel}, ${result.date.slice(0, 10)}`)}</text>`,
+    `<text x="10" y="36" fill="#555">${esc(`${result.machine.nproc} cores, ${result.machine.cpuModel}, ${result.date.slice(0, 10)}, Kamailio pkg allocator ${result.pkgAllocator}, load average ${result.machine.loadAverageStart}–${result.machine.loadAverageEnd}`)}</text>`,
   ];
   for (const t of [0, 0.5, 1, 1.5, 2, 2.5, 3].filter((t) => t <= maxRatio)) {
     out.push(`<line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${top + rows.length * rowH}" stroke="${t === 1 ? '#333' : '#ddd'}" stroke-width="${t === 1 ? 1.5 : 1}"/>`);
@@ -206,7 +207,8 @@ export function svgChart(result: BenchResult, summary: FigureSummary[]): string 
     out.push(`<line x1="${x(s.ratio.max)}" y1="${y + 8}" x2="${x(s.ratio.max)}" y2="${y + 18}" stroke="#222"/>`);
     const g = s.goal?.max ?? s.goal?.min;
     if (g !== undefined) out.push(`<line x1="${x(g)}" y1="${y + 3}" x2="${x(g)}" y2="${y + 23}" stroke="#000" stroke-dasharray="3,2"/>`);
-    out.push(`<text x="${x(Math.max(s.ratio.max, s.ratio.median)) + 6}" y="${y + 17}">${s.ratio.median.toFixed(2)}</text>`);
+    const label = `${s.ratio.median.toFixed(2)}${s.ratio.max > maxRatio ? ` (max ${s.ratio.max.toFixed(2)})` : ''}`;
+    out.push(`<text x="${Math.min(x(Math.max(s.ratio.max, s.ratio.median)) + 6, labelW + plotW + 4)}" y="${y + 17}">${label}</text>`);
   });
   out.push(
     `<text x="10" y="${height - 10}" fill="#555">green: goal met, red: not met, blue: no goal; dashed: the goal (≤ 1.10 for times, ≥ 0.90 for rates)</text>`,
@@ -239,4 +241,10 @@ export function writeReport(result: BenchResult, o: { outDir: string; readme: bo
     }
   }
   return table;
+}
+
+/** Rewrites NAME.svg from NAME.json (after a change to the chart, without running the benchmark again). */
+export function rerenderChart(outDir: string, name: string): void {
+  const saved = JSON.parse(readFileSync(join(outDir, `${name}.json`), 'utf8')) as BenchResult & { summary: FigureSummary[] };
+  writeFileSync(join(outDir, `${name}.svg`), svgChart(saved, saved.summary));
 }
