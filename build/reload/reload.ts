@@ -19,7 +19,8 @@ import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { runBuild, type BuildInfo } from '../bundle/pipeline.ts';
 import { duktapeVersion } from '../duktape/check.ts';
-import type { KemiApi } from '../kemi/api-list.ts';
+import { loadApiList, type KemiApi } from '../kemi/api-list.ts';
+import { apiListTextWith, optionalModulesOfCfg, withOptionalModules } from '../kemi/optional-modules.ts';
 import { confirmWorkers, type Confirmation } from './confirm.ts';
 import { KamailioUnreachable, type KamailioRpc } from './kamailio-rpc.ts';
 import { installInto, lockReload, readBuildInfo, readSlot, ReloadBusy, slotsFor, type BundleFiles } from './install.ts';
@@ -172,8 +173,15 @@ async function run(
     try {
       const version = await context.rpc.version();
       const list = await context.rpc.apiList();
-      api = list.api;
-      writeFileSync(apiListPath, list.text);
+      // Modules the cfg loads only under #!ifdef (dmq, tls...) may be absent
+      // here; the routing guards their calls, so they are accepted (noted).
+      const optional = withOptionalModules(list.api, loadApiList(), optionalModulesOfCfg(context.cfgPath));
+      api = optional.api;
+      const extra = api.functions.slice(list.api.functions.length);
+      writeFileSync(apiListPath, apiListTextWith(list.text, extra));
+      if (optional.added.length > 0) {
+        context.log?.(`modules not loaded by the running Kamailio but optional in ${basename(context.cfgPath)}: ${optional.added.join(', ')} (their calls must be guarded)`);
+      }
       context.log?.(`${version.replace(/^version: /, '')} on ${context.rpc.ctl}, running build ${from?.buildId ?? 'unknown'} (${context.bundlePath})`);
     } catch (error) {
       if (error instanceof KamailioUnreachable) {
