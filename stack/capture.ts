@@ -9,7 +9,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { StreamFramer, parseSipMessage, type SipMessage } from '../test/support/sip-client.ts';
 
-export interface WireMessage {
+/** Where a captured packet or message travelled: frame, time, transport and both ends. */
+export interface Travelled {
   frame: number;
   time: number;
   transport: 'udp' | 'tcp';
@@ -17,6 +18,9 @@ export interface WireMessage {
   sport: number;
   dst: string;
   dport: number;
+}
+
+export interface WireMessage extends Travelled {
   /** The PROXY protocol v1 line that opened this TCP stream, if any. */
   proxyLine?: string;
   message: SipMessage;
@@ -118,14 +122,7 @@ export function describe(m: WireMessage): string {
 }
 
 /** One packet of a capture, without its payload: who talked to whom, and TCP's flags. */
-export interface Packet {
-  frame: number;
-  time: number;
-  transport: 'udp' | 'tcp';
-  src: string;
-  sport: number;
-  dst: string;
-  dport: number;
+export interface Packet extends Travelled {
   /** TCP only: a connection being opened (SYN without ACK). */
   syn: boolean;
 }

@@ -17,6 +17,7 @@ import { PROJECT_DIR } from '../../scripts/lib/env.ts';
 import { projectBundle } from '../support/bundle.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { startRtpengine, type RtpengineInstance } from '../support/rtpengine.ts';
+import { replyTo } from '../support/sip-agents.ts';
 import { parseSipMessage, type SipMessage } from '../support/sip-client.ts';
 
 const md5 = (s: string): string => createHash('md5').update(s).digest('hex');
@@ -73,25 +74,6 @@ class Ua {
   close(): void {
     this.socket.close();
   }
-}
-
-function replyTo(req: SipMessage, code: number, reason: string, extra: string[] = [], body = ''): string {
-  const copy = (name: string): string[] => req.headerValues(name).map((v) => `${name}: ${v}`);
-  const to = req.header('to') ?? '';
-  return [
-    `SIP/2.0 ${code} ${reason}`,
-    ...copy('Via'),
-    ...copy('Record-Route'),
-    ...copy('From'),
-    `To: ${to}${/;tag=/.test(to) || code === 100 ? '' : `;tag=${rand()}`}`,
-    ...copy('Call-ID'),
-    ...copy('CSeq'),
-    ...extra,
-    ...(body === '' ? [] : ['Content-Type: application/sdp']),
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    '',
-    body,
-  ].join('\r\n');
 }
 
 const sdp = (ip: string, port: number): string => ['v=0', `o=ua 1 1 IN IP4 ${ip}`, 's=-', `c=IN IP4 ${ip}`, 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', ''].join('\r\n');
