@@ -247,12 +247,14 @@ describe('hostile input on a real Kamailio', () => {
       }
       return out;
     };
-    const statuses = await flood(30);
+    const statuses = await flood(50);
     const answered = statuses.filter((s) => s !== undefined).length;
     const firstSilent = statuses.indexOf(undefined);
-    // Answered (407) until pike's 16 per 2 s, dropped from then on.
+    // Answered (407) until pike's 16 per 2 s sampling unit, dropped from then
+    // on. pike counts per unit: a burst that straddles a unit boundary gets up
+    // to 16 in each, so up to 32 pass (seen: 26 in CI), never more.
     expect(answered).toBeGreaterThanOrEqual(10);
-    expect(answered).toBeLessThanOrEqual(17);
+    expect(answered).toBeLessThanOrEqual(33);
     expect(statuses.slice(firstSilent).every((s) => s === undefined)).toBe(true);
     expect(await rpc.call('htable.get', 'ipban', flooder)).toMatch(/value: 1/);
     // Still banned after the burst, everybody else served.
