@@ -1,10 +1,12 @@
 /**
  * On a real Kamailio 5.6.3: an unexpected exception in a route is logged with
  * its stack and the build id and answered 500 (app_jsdt alone drops the
- * request silently), the logged trace maps back to the TypeScript line, and
- * KSR exit/drop keep their meaning through the wrapper.
+ * request silently), the log names the TypeScript file:line of the throw by
+ * itself (the line table in the bundle), the logged trace maps back to the
+ * same line with map-stack, and KSR exit/drop keep their meaning through the
+ * wrapper.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +16,10 @@ import { stackMapperForFile } from '../../build/map-stack.ts';
 import { PROJECT_DIR } from '../../scripts/lib/env.ts';
 import { startKamailio, type KamailioInstance } from '../support/kamailio.ts';
 import { SipClient } from '../support/sip-client.ts';
+
+const FIXTURE = 'test/fixtures/crash/main.ts';
+/** The fixture's line that throws. */
+const THROW_LINE = readFileSync(join(PROJECT_DIR, FIXTURE), 'utf8').split('\n').findIndex((l) => l.includes('throw new Error(')) + 1;
 
 describe('an exception in the routing, on a real Kamailio', () => {
   let kam: KamailioInstance;
@@ -25,7 +31,7 @@ describe('an exception in the routing, on a real Kamailio', () => {
   beforeAll(async () => {
     const built = await runBuild({
       projectRoot: PROJECT_DIR,
-      entry: join(PROJECT_DIR, 'test/fixtures/crash/main.ts'),
+      entry: join(PROJECT_DIR, FIXTURE),
       outDir: join(mkdtempSync(join(tmpdir(), 'ksr-crash-')), 'dist'),
       tsconfig: join(PROJECT_DIR, 'tsconfig.json'),
       cfgPath: join(PROJECT_DIR, 'test/fixtures/crash/no-cfg-callbacks'),
@@ -57,7 +63,14 @@ describe('an exception in the routing, on a real Kamailio', () => {
   it('logs a trace that npm run map-stack turns into the TypeScript file and line of the throw', () => {
     const logged = kam.daemon.log().split('\n').filter((line) => line.includes('routing error in') || /^\s+at /.test(line));
     const mapped = stackMapperForFile(mapPath, PROJECT_DIR)(logged.join('\n'));
-    expect(mapped).toContain('test/fixtures/crash/main.ts:12');
+    expect(mapped).toContain(`at route (${FIXTURE}:${THROW_LINE} <- `);
+  });
+
+  it('names the TypeScript file:line of the throw in the log by itself, below the bundle lines', () => {
+    const log = kam.daemon.log();
+    const crash = log.slice(log.indexOf('routing error in ksr_request_route'));
+    expect(crash).toMatch(/^routing error in ksr_request_route \(build \w+\): Error: fixture bug on purpose\n\s+at route \(eval:\d+\)/);
+    expect(crash).toContain(`TypeScript stack:\n    at route (${FIXTURE}:${THROW_LINE})\n    at guarded (src/ksr/entry.ts:`);
   });
 
   it('keeps KSR.x.exit(): the reply sent before it stands, nothing after it runs', async () => {

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { encodeLineTable } from '../../build/bundle/line-table.ts';
 import { createKamailio, sipRequest } from '../../mocks/index.ts';
 import { guardEntry } from '../../src/ksr/entry';
 import { drop, exit } from '../../src/ksr/exit';
+import { LINE_TABLE_GLOBAL } from '../../src/ksr/line-table';
 import * as sl from '../../src/ksr/generated/sl';
 import { ENV, FROM_CLIENT_UDP } from '../routing/scenario.ts';
 
@@ -94,5 +96,49 @@ describe('entry wrapper', () => {
     const out = kam.httpRequest('GET / HTTP/1.1\r\nHost: 198.51.100.10:7777\r\n\r\n', { proto: 'tls', source: '203.0.113.50:50123', socket: 'public_webrtc_socket' });
     expect(out.reply?.code).toBe(500);
     expect(out.logs.map((l) => l.text).join('')).toContain('routing error in ksr_xhttp_event');
+  });
+
+  describe('in a built bundle, which carries the line table', () => {
+    const globals = globalThis as Record<string, unknown>;
+    afterEach(() => {
+      delete globals[LINE_TABLE_GLOBAL];
+    });
+
+    /** An Error whose stack is what Duktape prints in app_jsdt (the sources run in Node here). */
+    function duktapeError(): Error {
+      const bug = new Error('relay bug');
+      bug.stack = ['Error: relay bug', '    at relay2 (eval:2) preventsyield', '    at guarded (eval:3) preventsyield'].join('\n');
+      return bug;
+    }
+
+    it('logs the TypeScript file:line of each frame after the stack as Duktape printed it', () => {
+      globals[LINE_TABLE_GLOBAL] = encodeLineTable([
+        undefined,
+        { file: 'src/routing/relay.ts', line: 42 },
+        { file: 'src/ksr/entry.ts', line: 34 },
+      ]);
+      const kam = kamailioRunning(() => {
+        throw duktapeError();
+      });
+      const out = kam.request(OPTIONS, FROM_CLIENT_UDP);
+      expect(out.reply?.code).toBe(500);
+      const error = out.logs.find((l) => l.text.includes('routing error in'))!.text;
+      expect(error).toContain(duktapeError().stack);
+      expect(error).toContain(
+        '\nTypeScript stack:\n    at relay2 (src/routing/relay.ts:42)\n    at guarded (src/ksr/entry.ts:34)',
+      );
+    });
+
+    it('still answers 500 and logs the stack when the table is unreadable, saying why positions are missing', () => {
+      globals[LINE_TABLE_GLOBAL] = 'b?|src/main.ts';
+      const kam = kamailioRunning(() => {
+        throw duktapeError();
+      });
+      const out = kam.request(OPTIONS, FROM_CLIENT_UDP);
+      expect(out.reply?.code).toBe(500);
+      const error = out.logs.find((l) => l.text.includes('routing error in'))!.text;
+      expect(error).toContain('at relay2 (eval:2) preventsyield');
+      expect(error).toContain('(no TypeScript positions: Error: line table: unexpected "?" at offset 1)');
+    });
   });
 });
