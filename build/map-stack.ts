@@ -8,6 +8,10 @@
  * file as given on its command line, and Duktape's own compiler uses `input`.
  * Frames in C files (`duk_js_call.c:1349`) are left alone. Frames carry no
  * column, so each maps to the first statement of its bundle line.
+ *
+ * Bundles also log these positions themselves (src/ksr/line-table.ts, same
+ * rule); this tool adds the original function names and serves logs of
+ * bundles built before the line table.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
