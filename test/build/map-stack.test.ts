@@ -63,6 +63,11 @@ describe.skipIf(duktapeVersion() === undefined)('map-stack', () => {
     );
   });
 
+  it('leaves the TypeScript frames the entry wrapper logs after the stack as they are', () => {
+    const block = ['TypeScript stack:', `    at check2 (${FIXTURE}:${THROW_LINE})`, '    at guarded (src/ksr/entry.ts:34)'].join('\n');
+    expect(mapStack(block)).toBe(block);
+  });
+
   it('leaves frames of lines the map does not cover as they are', () => {
     expect(mapStack('    at _type_of (eval:1) strict')).toBe('    at _type_of (eval:1) strict');
   });
