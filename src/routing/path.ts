@@ -35,6 +35,7 @@ import * as core from '../ksr/generated/core';
 import * as hdr from '../ksr/generated/hdr';
 import * as kx from '../ksr/generated/kx';
 import * as textopsx from '../ksr/generated/textopsx';
+import { BRANCH_FLAG } from './config';
 
 /** Prepares the REGISTER for save(); false when the message could not be rewritten. */
 export function route_path(): boolean {
@@ -42,7 +43,14 @@ export function route_path(): boolean {
   const clientPath = hdr.is_present('Path');
   if (clientPath) hdr.remove('Path');
   const connection = !core.is_UDP();
-  if (connection) hdr.append('Path: <' + ownPathUri() + '>\r\n');
+  if (connection) {
+    hdr.append('Path: <' + ownPathUri() + '>\r\n');
+    // No SIP pings for it: nathelper sends a pinged contact's OPTIONS to the
+    // first Path entry over UDP (nathelper.c nh_timer), so this node's own
+    // private port would get them from its public socket, and refuse them.
+    // Without a Path it skips non-UDP contacts: they were never pinged.
+    core.resetbflag(BRANCH_FLAG.natSipPing);
+  }
   return (!clientPath && !connection) || textopsx.msg_apply_changes();
 }
 

@@ -179,7 +179,11 @@ describe.each(['typescript', 'native'] as const)('calls reach a subscriber throu
     expect(await registerOver(alice!, `sip:alice@${ALICE_IP}:${aliceContactPort};transport=tcp`, a!.ports.sip)).toBe(200);
     const path = `sip:${NODE_A_IP}:${a!.ports.private};lr;received=sip:${ALICE_IP}:${alice!.localPort}%3Btransport%3Dtcp`;
     await eventually('alice replicated to node B with her Path', async () => (await contactsOf(b!, 'alice')).includes(path));
-    expect(await contactsOf(a!, 'alice')).toContain(path);
+    const onA = await contactsOf(a!, 'alice');
+    expect(onA).toContain(path);
+    // NAT contact (6), but no SIP pings (7): nathelper would aim them at the Path's first entry.
+    const cflags = Number(/CFlags: (\d+)/.exec(onA)?.[1]);
+    expect([(cflags >> 6) & 1, (cflags >> 7) & 1]).toEqual([1, 0]);
   });
 
   it('a call for alice sent to node B reaches her over her own connection through node A, and ACK and BYE reach both ends', async () => {

@@ -10,7 +10,7 @@
 import { describe, expect, it } from 'vitest';
 import * as routing from '../../src/main';
 import { createKamailio, sipRequest, type Kamailio, type TransportSpec } from '../../mocks/index.ts';
-import { FLAG } from '../../src/routing/config';
+import { BRANCH_FLAG, FLAG } from '../../src/routing/config';
 import { OFFER_TO_CLIENT } from '../../src/routing/media';
 import {
   CLIENT,
@@ -64,6 +64,8 @@ describe('a REGISTER records the node that holds the connection (Path)', () => {
     expect(out.reply?.code).toBe(200);
     expect(out.registrations).toHaveLength(1);
     expect(out.registrations[0]).toMatchObject({ path: PATH_OF_A, received: `sip:${CLIENT}:41000;transport=tcp` });
+    // Not SIP-pinged: nathelper would send the pings to the Path's first entry, this node's private port.
+    expect(out.registrations[0]?.bflags).toEqual([BRANCH_FLAG.natContact]);
   });
 
   it('over WebSocket the received address says ws, as nathelper writes it for WSS too', () => {
@@ -76,6 +78,7 @@ describe('a REGISTER records the node that holds the connection (Path)', () => {
     const out = register(nodeA(), FROM_CLIENT_UDP);
     expect(out.reply?.code).toBe(200);
     expect(out.registrations[0]).toMatchObject({ path: null, received: `sip:${CLIENT}:32000` });
+    expect(out.registrations[0]?.bflags).toEqual([BRANCH_FLAG.natContact, BRANCH_FLAG.natSipPing]);
   });
 
   it('a Path the client sent is never stored: it would steer the media servers’ calls anywhere', () => {
