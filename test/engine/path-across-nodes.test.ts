@@ -235,6 +235,26 @@ describe.each(['typescript', 'native'] as const)('calls reach a subscriber throu
     expect(connectionsToAlice).toBe(0);
   });
 
+  it('a call for alice cancelled by the media server at node B is cancelled at alice through node A', async () => {
+    const callId = `cancel-${newTag()}@${MEDIA_IP}`;
+    const from = `<sip:ms@${DOMAIN}>;tag=${newTag()}`;
+    const to = `<sip:alice@${DOMAIN}>`;
+    const invite = mediaRequest(media!, 'INVITE', `sip:alice@${DOMAIN}`, { callId, from, to, cseq: 1, body: offerSdp(MEDIA_IP, 30006) });
+    media!.send(invite, b!.ports.private, NODE_B_IP);
+    const atAlice = await alice!.waitFor((m) => m.method === 'INVITE' && m.header('call-id') === callId, 5000, 'the INVITE at alice');
+    alice!.send(replyTo(atAlice, 180, 'Ringing'));
+    expect(await media!.wait((m) => m.status === 180 && m.header('call-id') === callId, 5000), 'the 180 at the media server').not.toBeNull();
+    // CANCEL: the INVITE's Via branch, to node B, which has the transaction.
+    const cancel = invite.replace(/^INVITE /, 'CANCEL ').replace('CSeq: 1 INVITE', 'CSeq: 1 CANCEL').replace(/Content-Type: application\/sdp\r\n/, '').replace(/Content-Length: \d+\r\n\r\n[\s\S]*$/, 'Content-Length: 0\r\n\r\n');
+    media!.send(cancel, b!.ports.private, NODE_B_IP);
+    const cancelAtAlice = await alice!.waitFor((m) => m.method === 'CANCEL' && m.header('call-id') === callId, 5000, 'the CANCEL at alice');
+    alice!.send(replyTo(cancelAtAlice, 200, 'OK'));
+    alice!.send(replyTo(atAlice, 487, 'Request Terminated'));
+    const terminated = await media!.wait((m) => m.status === 487 && m.header('call-id') === callId, 5000);
+    expect(terminated?.status).toBe(487);
+    expect(connectionsToAlice).toBe(0);
+  });
+
   it('a call for alice sent to node A itself goes down her connection, without a loop through the Path', async () => {
     const callId = `local-${newTag()}@${MEDIA_IP}`;
     const from = `<sip:ms@${DOMAIN}>;tag=${newTag()}`;
