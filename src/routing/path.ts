@@ -1,10 +1,11 @@
 /**
  * route[PATH]: with more than one node (WITH_DMQ, README "More than one
- * node"), a REGISTER taken over TCP, TLS or WebSocket records the node that
- * holds the client's connection, as a Path the registrar stores with the
- * contact and dmq_usrloc replicates with it:
+ * node"), a REGISTER records the node that took it, and so holds the
+ * client's connection (TCP, TLS, WebSocket) or the flow the balancer pins
+ * the client's UDP to, as a Path the registrar stores with the contact and
+ * dmq_usrloc replicates with it:
  *
- *   Path: <sip:LOCAL_IP:PRIVATE_PORT;lr;received=sip:<client ip:port>%3Btransport%3Dtcp>
+ *   Path: <sip:LOCAL_IP:PRIVATE_PORT;lr;received=sip:<client ip:port>[%3Btransport%3Dtcp]>
  *
  * Any other node's lookup() then sends calls for that contact to this node's
  * private port (peer.ts hands them over); this node's own lookup() skips the
@@ -22,10 +23,13 @@
  * 5.6 (save() flags and xavp_cfg carry none). So the routing writes the whole
  * header itself, with the private socket's address, and applies it.
  *
- * UDP contacts get no Path: in the scale-out topology every node's traffic to
- * the internet leaves through the same NAT as PUBLIC_IP:SIP_PORT, so a UDP
- * client's NAT binding takes a call from any node (and the UDP subscribers of
- * a dead node stay reachable through the others).
+ * UDP contacts get a Path too, although every node's traffic leaves through
+ * the same PUBLIC_IP:SIP_PORT: a stateful NAT in front of the nodes gives a
+ * second node's packets to a client whose flow is pinned to the first node
+ * another source port (which the client's own NAT drops), and the client's
+ * replies to PUBLIC_IP:SIP_PORT reach the node its flow is pinned to, which
+ * has no transaction for them (measured with netfilter SNAT/DNAT: README
+ * "More than one node").
  *
  * A Path the client sent is never kept: with registrar use_path, a stored
  * Path steers every call for the contact, and a client could aim the calls a
@@ -40,18 +44,16 @@ import { BRANCH_FLAG } from './config';
 /** Prepares the REGISTER for save(); false when the message could not be rewritten. */
 export function route_path(): boolean {
   if (!kx.ifdef('WITH_DMQ')) return true;
-  const clientPath = hdr.is_present('Path');
-  if (clientPath) hdr.remove('Path');
-  const connection = !core.is_UDP();
-  if (connection) {
-    hdr.append('Path: <' + ownPathUri() + '>\r\n');
-    // No SIP pings for it: nathelper sends a pinged contact's OPTIONS to the
-    // first Path entry over UDP (nathelper.c nh_timer), so this node's own
-    // private port would get them from its public socket, and refuse them.
-    // Without a Path it skips non-UDP contacts: they were never pinged.
-    core.resetbflag(BRANCH_FLAG.natSipPing);
-  }
-  return (!clientPath && !connection) || textopsx.msg_apply_changes();
+  hdr.remove('Path');
+  hdr.append('Path: <' + ownPathUri() + '>\r\n');
+  // No SIP pings: nathelper sends a pinged contact's OPTIONS to the first
+  // Path entry (nathelper.c nh_timer), this node's own private port, which
+  // refuses them. Without the flag it sends a UDP contact its plain
+  // keepalive to the received address instead (and skips TCP/TLS/WS
+  // contacts, as it always did); filter_server_id (kamailio.cfg) leaves that
+  // to this node, the one the client's NAT binding knows.
+  core.resetbflag(BRANCH_FLAG.natSipPing);
+  return textopsx.msg_apply_changes();
 }
 
 /** This node's private socket, and where its client is: the received

@@ -12,8 +12,9 @@
  *   call to node A, and alice gets it down her own connection (no
  *   connection is opened to her Contact); ACK and BYE reach both ends;
  * - the media server calls her through node A itself: no hand-over, no loop;
- * - bob registers over UDP with node B (no Path); the media server calls him
- *   through node A, which sends the call straight to bob.
+ * - bob registers over UDP with node B (his flow is pinned to node B, so node
+ *   B's Path too); the media server calls him through node A, which hands
+ *   the call to node B, which sends it to bob from its public socket.
  *
  * Run with the TypeScript bundle and with its native twin
  * (bench/native/routing.cfg, as `-A WITH_NATIVE_ROUTING` includes it).
@@ -268,21 +269,23 @@ describe.each(['typescript', 'native'] as const)('calls reach a subscriber throu
     expect(connectionsToAlice).toBe(0);
   });
 
-  it('bob registers over UDP with node B (no Path) and a call through node A goes straight to him', async () => {
+  it('bob registers over UDP with node B and a call through node A reaches him from node B', async () => {
     expect(await bob!.register({ host: NODE_B_IP, sipPort: b!.ports.sip, domain: DOMAIN }, BOB)).toBe(200);
-    await eventually('bob replicated to node A', async () => (await contactsOf(a!, 'bob')).includes(`${BOB_IP}:${bob!.port}`));
-    expect(await contactsOf(a!, 'bob')).toContain('Path: [not set]');
+    const path = `sip:${NODE_B_IP}:${b!.ports.private};lr;received=sip:${BOB_IP}:${bob!.port}>`;
+    await eventually('bob replicated to node A with node B’s Path', async () => (await contactsOf(a!, 'bob')).includes(path));
 
     const callId = `udp-${newTag()}@${MEDIA_IP}`;
     const from = `<sip:ms@${DOMAIN}>;tag=${newTag()}`;
     media!.send(mediaRequest(media!, 'INVITE', `sip:bob@${DOMAIN}`, { callId, from, to: `<sip:bob@${DOMAIN}>`, cseq: 1, body: offerSdp(MEDIA_IP, 30004) }), a!.ports.private, NODE_A_IP);
     const invite: SipMessage | null = await bob!.wait((m) => m.method === 'INVITE' && m.header('call-id') === callId, 5000);
     expect(invite, 'the INVITE at bob').not.toBeNull();
+    // Node B's Via on top (the node whose packets bob's NAT lets in), then node A's, then the media server's.
     const vias = invite!.headerValues('Via');
-    expect(vias).toHaveLength(2);
-    expect(vias[0]).toContain(`127.0.0.2:${a!.ports.sip}`);
-    // Answered to where it came from (node A's public socket), as bob's NAT would.
-    bob!.send(replyTo(invite!, 486, 'Busy Here'), a!.ports.sip, NODE_A_IP);
+    expect(vias).toHaveLength(3);
+    expect(vias[0]).toContain(`127.0.0.2:${b!.ports.sip}`);
+    expect(vias[1]).toContain(`${NODE_A_IP}:${a!.ports.private}`);
+    // Answered to where it came from (node B's public socket), as bob's NAT would.
+    bob!.send(replyTo(invite!, 486, 'Busy Here'), b!.ports.sip, NODE_B_IP);
     const busy = await media!.wait((m) => m.status === 486 && m.header('call-id') === callId, 5000);
     expect(busy?.status).toBe(486);
   });

@@ -74,17 +74,16 @@ describe('a REGISTER records the node that holds the connection (Path)', () => {
     expect(out.registrations[0]?.path).toBe(`<sip:${NODE_A}:5070;lr;received=sip:${CLIENT}:50123%3Btransport%3Dws>`);
   });
 
-  it('over UDP: no Path (any node reaches the client’s NAT binding from the shared public address)', () => {
+  it('over UDP too: the node the balancer pins the client’s flow to is the one whose packets its NAT lets in', () => {
     const out = register(nodeA(), FROM_CLIENT_UDP);
     expect(out.reply?.code).toBe(200);
-    expect(out.registrations[0]).toMatchObject({ path: null, received: `sip:${CLIENT}:32000` });
-    expect(out.registrations[0]?.bflags).toEqual([BRANCH_FLAG.natContact, BRANCH_FLAG.natSipPing]);
+    expect(out.registrations[0]).toMatchObject({ path: `<sip:${NODE_A}:5070;lr;received=sip:${CLIENT}:32000>`, received: `sip:${CLIENT}:32000` });
+    // Plain keepalives to the received address instead of OPTIONS through the Path.
+    expect(out.registrations[0]?.bflags).toEqual([BRANCH_FLAG.natContact]);
   });
 
   it('a Path the client sent is never stored: it would steer the media servers’ calls anywhere', () => {
     const forged: Array<[string, string]> = [['Path', '<sip:198.51.100.66;lr>']];
-    const overUdp = register(nodeA(), FROM_CLIENT_UDP, { headers: forged });
-    expect(overUdp.registrations[0]?.path).toBeNull();
     const overTcp = register(nodeA(), FROM_CLIENT_TCP, { headers: forged });
     expect(overTcp.registrations[0]?.path).toBe(PATH_OF_A);
   });
@@ -169,7 +168,7 @@ describe('a call for a contact held by another node is handed to that node', () 
   });
 });
 
-describe('a call for a contact this node holds, or a UDP contact, is not handed over', () => {
+describe('a contact this node holds is called directly, whatever the transport; one another node holds is handed over', () => {
   it('node A’s own lookup skips its Path and uses the connection: no loop through itself', () => {
     const a = nodeA();
     register(a, FROM_CLIENT_TCP);
@@ -179,25 +178,30 @@ describe('a call for a contact this node holds, or a UDP contact, is not handed 
     expect(headerValues(out.relay!.message, 'Route')).toEqual([]);
   });
 
-  it('a UDP contact registered at node A is called by node B straight from B’s public socket', () => {
+  it('a UDP contact registered at node A is handed to node A by node B, which sends it from its public socket', () => {
     const a = nodeA();
     const b = nodeB();
     register(a, FROM_CLIENT_UDP);
     replicate(a, b);
-    const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
-    expect(out.relay?.destination).toEqual({ proto: 'udp', host: CLIENT, port: 32000 });
-    expect(out.relay?.socket.name).toBe('public_socket');
-    expect(out.rtpengine.map((c) => c.flags)).toEqual([OFFER_TO_CLIENT]);
+    const atB = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
+    expect(atB.relay?.destination).toEqual({ proto: 'udp', host: NODE_A, port: 5070 });
+    const route = headerValues(atB.relay!.message, 'Route');
+    expect(route).toEqual([`<sip:${NODE_A}:5070;lr;received=sip:${CLIENT}:32000>`]);
+    const handedOver = sipRequest({ method: 'INVITE', ruri: atB.relay!.ruri, source: `${NODE_B}:5070`, body: OFFER_SDP, headers: [['Route', route[0]!]] });
+    const atA = a.request(handedOver, FROM_NODE_B);
+    expect(atA.relay?.destination).toEqual({ proto: 'udp', host: CLIENT, port: 32000 });
+    expect(atA.relay?.socket.name).toBe('public_socket');
+    expect(atA.rtpengine.map((c) => c.flags)).toEqual([OFFER_TO_CLIENT]);
   });
 
-  it('a contact known by host name is no peer (and no DNS is asked about it)', () => {
-    const a = nodeA();
+  it('a contact without a Path (saved before the nodes shared registrations), known by host name, is no peer and no DNS is asked', () => {
+    const single = newKamailio();
     const b = nodeB();
     // A phone on a public address: not NATed, so its Contact is used as it is.
     const direct = { proto: 'udp', source: '203.0.113.80:5060', socket: 'public_socket' } as const;
-    const request = clientRequest(a, { ...REGISTER, source: '203.0.113.80:5060', contact: '<sip:alice@phone.example.net>' }, 'alice');
-    expect(a.request(request, direct).reply?.code).toBe(200);
-    replicate(a, b);
+    const request = clientRequest(single, { ...REGISTER, source: '203.0.113.80:5060', contact: '<sip:alice@phone.example.net>' }, 'alice');
+    expect(single.request(request, direct).reply?.code).toBe(200);
+    replicate(single, b);
     const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
     expect(out.relays.map((r) => r.destination.host)).not.toContain(NODE_A);
     expect(out.reply?.code).toBe(478);
