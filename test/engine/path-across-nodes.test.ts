@@ -14,7 +14,8 @@
  * - the media server calls her through node A itself: no hand-over, no loop;
  * - bob registers over UDP with node B (his flow is pinned to node B, so node
  *   B's Path too); the media server calls him through node A, which hands
- *   the call to node B, which sends it to bob from its public socket.
+ *   the call to node B, which sends it to bob from its public socket; only
+ *   node B keeps bob's NAT binding open (nathelper's keepalive, every 30 s).
  *
  * Run with the TypeScript bundle and with its native twin
  * (bench/native/routing.cfg, as `-A WITH_NATIVE_ROUTING` includes it).
@@ -115,6 +116,7 @@ describe.each(['typescript', 'native'] as const)('calls reach a subscriber throu
   /** Connections opened to alice's Contact address (the proxy must open none). */
   let connectionsToAlice = 0;
   let aliceContactPort = 0;
+  let bobRegisteredAt = 0;
 
   beforeAll(async () => {
     projectBundle();
@@ -271,6 +273,7 @@ describe.each(['typescript', 'native'] as const)('calls reach a subscriber throu
 
   it('bob registers over UDP with node B and a call through node A reaches him from node B', async () => {
     expect(await bob!.register({ host: NODE_B_IP, sipPort: b!.ports.sip, domain: DOMAIN }, BOB)).toBe(200);
+    bobRegisteredAt = Date.now();
     const path = `sip:${NODE_B_IP}:${b!.ports.private};lr;received=sip:${BOB_IP}:${bob!.port}>`;
     await eventually('bob replicated to node A with node B’s Path', async () => (await contactsOf(a!, 'bob')).includes(path));
 
@@ -289,4 +292,23 @@ describe.each(['typescript', 'native'] as const)('calls reach a subscriber throu
     const busy = await media!.wait((m) => m.status === 486 && m.header('call-id') === callId, 5000);
     expect(busy?.status).toBe(486);
   });
+
+  // nathelper pings each contact once per natping_interval (30 s): one engine is enough.
+  it.runIf(engine === 'typescript')(
+    'only node B, which took bob’s REGISTER, keeps his NAT binding open, with plain keepalives (no OPTIONS through the Path)',
+    async () => {
+      const isKeepalive = (m: SipMessage): boolean => m.raw === '\0\0\0\0';
+      expect(await bob!.wait(isKeepalive, 33_000), 'a keepalive at bob within 33 s').not.toBeNull();
+      // A whole interval since bob registered: node A had its timer slot for him too.
+      await new Promise((r) => setTimeout(r, Math.max(0, bobRegisteredAt + 32_000 - Date.now())));
+      const senders = bob!.received.map((m, i) => (isKeepalive(m) ? bob!.receivedFrom[i] : null)).filter((x) => x !== null);
+      expect(new Set(senders)).toEqual(new Set([`${NODE_B_IP}:${b!.ports.sip}`]));
+      expect(bob!.received.filter((m) => m.method === 'OPTIONS')).toEqual([]);
+      // On loopback node A could not even pick a socket toward bob (mhomed finds the
+      // kernel's source 127.0.0.1, which it does not listen on): that it did not try
+      // is what shows nathelper's filter_server_id at work there.
+      expect(a!.daemon.log()).not.toMatch(/nathelper.*(can't get sending socket|udp_send failed)/);
+    },
+    40_000,
+  );
 });
