@@ -31,7 +31,8 @@ export function route_location(): void {
     exit();
   }
   if (isPeer(nextHop())) {
-    // The contact's Path: another node holds the client's connection.
+    // The contact's Path: another node took its REGISTER and holds its
+    // connection, or the NAT flow its UDP is pinned to.
     route_handover();
   }
   route_relay(true);

@@ -1,9 +1,10 @@
 /**
- * Calls handed between nodes (README "More than one node"). A contact taken
- * over TCP, TLS or WebSocket carries a Path to the node holding the client's
- * connection (path.ts). A node whose lookup() lands on another node's Path
- * hands the call over to that node; the owning node takes it on its private
- * port and sends it down the client's connection.
+ * Calls handed between nodes (README "More than one node"). A contact carries
+ * a Path to the node that took its REGISTER, the one holding the client's
+ * TCP/TLS/WebSocket connection or the NAT flow of its UDP (path.ts). A node
+ * whose lookup() lands on another node's Path hands the call over to that
+ * node; the owning node takes it on its private port and sends it to the
+ * client: down its connection, or from its public UDP socket.
  *
  * The peers are dispatcher set 2 ("trusted peers"), each listed as its
  * private socket sip:LOCAL_IP:PRIVATE_PORT. ds_is_from_list(2) matches the
@@ -30,8 +31,8 @@ import { route_relay } from './relay';
  * client's received address from it; the call then goes to the client like
  * one from a media server, anchored in this node's rtpengine and
  * record-routed by this node, down the existing connection (route_relay
- * forbids a new one). Returns for anything else (no Route, or not from a
- * peer): that is looked up as usual.
+ * forbids a new one) or to the UDP client's NAT binding. Returns for
+ * anything else (no Route, or not from a peer): that is looked up as usual.
  */
 export function route_from_peer(): void {
   if (!kx.ifdef('WITH_DMQ') || !hdr.is_present('Route') || !isFromPeer()) return;
