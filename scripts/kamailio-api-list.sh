@@ -83,7 +83,7 @@ done
 kamcmd -s "$CTL" app_jsdt.api_list >"$RUN_DIR/api_list.txt"
 
 # The modules the routing depends on must be in the list, or the cfg lost them.
-for module in auth auth_db registrar dmq path tls websocket xhttp dispatcher rtpengine nathelper htable pike tm tmx rr sl kx; do
+for module in auth auth_db registrar dmq path textopsx tls websocket xhttp dispatcher rtpengine nathelper htable pike tm tmx rr sl kx; do
   grep -q "module: $module\$" "$RUN_DIR/api_list.txt" || { echo "api-list: module $module missing from the list" >&2; exit 1; }
 done
 

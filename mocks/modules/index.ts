@@ -20,13 +20,14 @@ import sanity from './sanity.ts';
 import siputils from './siputils.ts';
 import sl from './sl.ts';
 import textops from './textops.ts';
+import textopsx from './textopsx.ts';
 import tm from './tm.ts';
 import tmx from './tmx.ts';
 import { websocket, xhttp } from './websocket.ts';
 
 export function allModules(env: EnvMap): ModuleDef[] {
   return [
-    core, pv, hdr, textops, sl, tm, tmx, rr, siputils, maxfwd, sanity, corex, kxModule(env), htable, pike,
+    core, pv, hdr, textops, textopsx, sl, tm, tmx, rr, siputils, maxfwd, sanity, corex, kxModule(env), htable, pike,
     rtpengine, nathelper, registrar, auth, authDb, dispatcher, dmq, websocket, xhttp,
   ];
 }

@@ -30,6 +30,11 @@ export function kxModule(env: Readonly<Record<string, string | undefined>>) {
       get_duri: pv('$du'), get_ua: pv('$ua'), get_callid: pv('$ci'), get_body: pv('$rb'),
       get_srcip: (): X => k.ctx.transport.srcIp,
       get_srcport: (): X => k.ctx.transport.srcPort,
+      // core get_src_uri(msg, 0): no transport for UDP; in a URI, WebSocket over TLS is "ws" too (get_valid_proto_string).
+      get_srcuri: (): X => {
+        const t = k.ctx.transport;
+        return `sip:${t.srcIp}:${t.srcPort}${t.proto === 'udp' ? '' : `;transport=${t.proto === 'wss' ? 'ws' : t.proto}`}`;
+      },
       get_rcvip: (): X => k.ctx.transport.socket.ip,
       get_rcvport: (): X => k.ctx.transport.socket.port,
       get_rcv_sock_name: (): X => k.ctx.transport.socket.name,

@@ -7,9 +7,17 @@
  * (method_filtering=1, initial request) no binding allows the method.
  * default_expires/min_expires/max_expires/method_filtering and usrloc
  * use_domain are read from kamailio.cfg (module defaults otherwise).
+ *
+ * Path (registrar use_path): save() stores the message's Path headers
+ * (build_path_vector), and with path_use_received the first entry's
+ * received parameter as the contact's received, with usrloc's nat_bflag.
+ * lookup() prefers the Path to the received address (lookup.c): $du is the
+ * first entry and tm sends the Path as Route; with path_check_local a first
+ * entry whose host is ours is skipped (check_self, any port), so the next
+ * one, or else the received address, is used.
  */
 import { modparam } from '../config/cfg.ts';
-import { nameAddrParam, parseNameAddr, parseUri, splitList } from '../sip/uri.ts';
+import { nameAddrParam, parseNameAddr, parseUri, splitList, uriParam } from '../sip/uri.ts';
 import type { Header } from '../sip/message.ts';
 import type { Binding } from '../runtime/outcome.ts';
 import type { Engine } from '../runtime/engine.ts';
@@ -35,6 +43,21 @@ function replyContacts(bindings: Binding[]): Header[] {
   }));
 }
 
+/** The Path headers as one vector, as build_path_vector joins them; null without use_path or Path. */
+function pathVector(k: Engine): string | null {
+  if (param(k, 'use_path', 0) !== 1) return null;
+  const values = k.ctx.msg.all('Path').map((h) => h.value);
+  return values.length === 0 ? null : values.join(',');
+}
+
+/** path_use_received: the received parameter of the first Path entry, unescaped. */
+function pathReceived(k: Engine, path: string | null): string | null {
+  if (path === null || param(k, 'path_use_received', 0) !== 1) return null;
+  const first = parseUri(parseNameAddr(splitList(path)[0] ?? '')?.uri ?? '');
+  const received = first === null ? undefined : uriParam(first, 'received');
+  return typeof received === 'string' ? decodeURIComponent(received) : null;
+}
+
 function save(k: Engine, table: string, flags: number): number {
   Location.table(table);
   const ctx = k.ctx;
@@ -42,6 +65,11 @@ function save(k: Engine, table: string, flags: number): number {
   if (aor === null) return -1;
   const contacts = ctx.msg.all('Contact').flatMap((h) => splitList(h.value));
   const hdrExpires = ctx.msg.get('Expires');
+  const path = pathVector(k);
+  const receivedByPath = pathReceived(k, path);
+  const natFlag = modparam(k.cfg, 'usrloc', 'nat_bflag');
+  const bflags = new Set(ctx.bflags);
+  if (receivedByPath !== null && natFlag !== undefined) bflags.add(Number(natFlag));
   const outcome: string[] = [];
   if (contacts.length === 1 && contacts[0] === '*') {
     if (hdrExpires?.trim() !== '0') return -1;
@@ -59,14 +87,14 @@ function save(k: Engine, table: string, flags: number): number {
       aor,
       contact: na.uri,
       expires,
-      received: ctx.receivedUri,
+      received: receivedByPath ?? ctx.receivedUri,
       socket: ctx.transport.socket,
       proto: ctx.transport.proto,
-      path: ctx.msg.get('Path') ?? null,
+      path,
       callId: ctx.msg.get('Call-ID') ?? '',
       cseq: Number(ctx.msg.cseq?.num ?? 0),
       userAgent: ctx.msg.get('User-Agent') ?? null,
-      bflags: [...ctx.bflags].sort((a, b) => a - b),
+      bflags: [...bflags].sort((a, b) => a - b),
       methods: ctx.msg.has('Allow') ? ctx.msg.all('Allow').flatMap((h) => h.value.split(',').map((m) => m.trim().toUpperCase())) : null,
     };
     outcome.push(k.location.upsert(binding));
@@ -91,8 +119,14 @@ function lookup(k: Engine, table: string): number {
   const found = filter ? all.find((b) => b.methods === null || b.methods.includes(method)) : all[0];
   if (!found) return -2;
   ctx.newUri = found.contact;
-  const pathUri = found.path === null ? null : parseNameAddr(splitList(found.path)[0] ?? '')?.uri ?? null;
-  ctx.dstUri = found.received ?? pathUri;
+  let path = found.path === null ? [] : splitList(found.path);
+  if (param(k, 'path_check_local', 0) === 1 && path.length > 0) {
+    const first = parseUri(parseNameAddr(path[0]!)?.uri ?? '');
+    if (first !== null && k.sockets.isMyself(first.host, 0, '')) path = path.slice(1);
+  }
+  const pathDst = path.length === 0 ? null : parseNameAddr(path[0]!)?.uri ?? null;
+  ctx.pathVector = pathDst === null ? null : path.join(',');
+  ctx.dstUri = pathDst ?? found.received;
   ctx.forceSocket = found.socket;
   for (const f of found.bflags) ctx.bflags.add(f);
   return 1;

@@ -6,12 +6,17 @@
  * with only our Route -> -3 (preloaded); after_strict when an in-dialog
  * R-URI is this proxy. A strict next hop after ours (handle_sr) is modelled
  * as $du, which reaches the same host.
+ *
+ * The path module's rr callback (path use_received=1, path.c
+ * path_rr_callback) runs when our Route was consumed: a `received`
+ * parameter of it, unescaped, becomes $du.
  */
 import { parseNameAddr, parseUri, splitList, uriParam } from '../sip/uri.ts';
 import type { Header } from '../sip/message.ts';
 import type { MsgContext } from '../runtime/context.ts';
 import type { Engine } from '../runtime/engine.ts';
 import type { Proto } from '../runtime/sockets.ts';
+import { modparam } from '../config/cfg.ts';
 import { defineModule, rc } from './define.ts';
 
 interface RouteEntry {
@@ -82,9 +87,16 @@ function afterLoose(k: Engine, ctx: MsgContext, routes: RouteEntry[], preloaded:
   }
   remove(ctx, routes, routes.slice(0, used));
   const next = routes[used];
-  if (!next) return preloaded ? -3 : 1;
-  ctx.dstUri = next.uri;
-  return 1;
+  if (next) ctx.dstUri = next.uri;
+  pathReceivedCallback(k, ctx, u);
+  return !next && preloaded ? -3 : 1;
+}
+
+/** path_rr_callback: with path use_received, our Route's received parameter is the destination. */
+function pathReceivedCallback(k: Engine, ctx: MsgContext, ours: NonNullable<ReturnType<typeof parseUri>>): void {
+  if (modparam(k.cfg, 'path', 'use_received') !== '1') return;
+  const received = uriParam(ours, 'received');
+  if (typeof received === 'string' && received !== '') ctx.dstUri = decodeURIComponent(received);
 }
 
 /**
@@ -139,6 +151,8 @@ function looseRoute(k: Engine): number {
 
 export default defineModule('rr', (k) => ({
   loose_route: (): number => looseRoute(k),
+  // rr_mod.c w_loose_route_preloaded: 1 only when loose_route() said "preloaded" (-3).
+  loose_route_preloaded: (): number => rc(looseRoute(k) === -3),
   record_route(): number {
     k.ctx.recordRoute.done = true;
     return 1;

@@ -58,6 +58,8 @@ export class MsgContext {
   bflags = new Set<number>();
   newUri: string | null = null;
   dstUri: string | null = null;
+  /** registrar lookup()'s path vector (msg->path_vec): tm sends it as Route headers. */
+  pathVector: string | null = null;
   forceSocket: ListenSocket | null = null;
   lumps: Lumps = { removed: new Set(), inserted: [], appended: [], rewritten: new Map(), body: null };
   /** hdr.append_to_reply: added to any reply this message gets. */
@@ -89,8 +91,8 @@ export class MsgContext {
   inFlightElsewhere = false;
 
   constructor(
-    /** The message as received (never modified by KSR calls, except Max-Forwards which Kamailio rewrites in place and the header values handle_handshake lowercases). */
-    readonly msg: SipMessage,
+    /** The message as received (never modified by KSR calls, except Max-Forwards which Kamailio rewrites in place, the header values handle_handshake lowercases, and textopsx msg_apply_changes, which replaces it with the message as it would be sent). */
+    public msg: SipMessage,
     readonly transport: Transport,
     public route: RouteKind,
     readonly rec: Recorded,
@@ -127,6 +129,7 @@ export class MsgContext {
     c.bflags = new Set(this.bflags);
     c.newUri = this.newUri;
     c.dstUri = this.dstUri;
+    c.pathVector = this.pathVector;
     c.forceSocket = this.forceSocket;
     c.lumps = {
       removed: new Set(this.lumps.removed),

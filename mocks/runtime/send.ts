@@ -132,7 +132,8 @@ export function buildRelay(ctx: MsgContext, sockets: Sockets, branch: number, vi
   });
   const message = new SipMessage(
     { kind: 'request', method, uri: ruri, version: 'SIP/2.0' },
-    [via, ...recordRouteHeaders(ctx, socket, destination.proto), ...headers],
+    // tm inserts the lookup's path vector as Route headers (insert_path_as_route).
+    [via, ...recordRouteHeaders(ctx, socket, destination.proto), ...(ctx.pathVector === null ? [] : [{ name: 'Route', value: ctx.pathVector }]), ...headers],
     ctx.outgoingBody(),
   );
   return { route: ctx.route, method, ruri, dstUri: ctx.dstUri, destination, socket, message, branch, noConnect: ctx.noConnect.forward };

@@ -9,9 +9,12 @@ import * as sl from '../ksr/generated/sl';
 import * as tm from '../ksr/generated/tm';
 import { exit } from '../ksr';
 import { LOCATION_TABLE, SUBSCRIBER_TABLE } from './config';
+import { nextHop } from './nexthop';
+import { isPeer, route_from_peer, route_handover } from './peer';
 import { route_relay } from './relay';
 
 export function route_location(): void {
+  route_from_peer();
   const found = registrar.lookup(LOCATION_TABLE);
   if (found === -2) {
     sl.sl_send_reply(405, 'Method Not Allowed');
@@ -26,6 +29,11 @@ export function route_location(): void {
       tm.t_reply(404, 'Not Found');
     }
     exit();
+  }
+  if (isPeer(nextHop())) {
+    // The contact's Path: another node took its REGISTER and holds its
+    // connection, or the NAT flow its UDP is pinned to.
+    route_handover();
   }
   route_relay(true);
 }

@@ -13,7 +13,7 @@ export function nextHop(): string {
 }
 
 /** A sip:/sips: URI whose host is an IPv4 or bracketed IPv6 literal. */
-const IP_LITERAL_HOST = /^sips?:(?:[^@;>]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])(?:[:;>]|$)/;
+export const IP_LITERAL_HOST = /^sips?:(?:[^@;>]*@)?(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])(?:[:;>]|$)/;
 
 /**
  * The next hop (nextHop(), or the one a caller already read) is a media

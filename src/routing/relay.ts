@@ -21,8 +21,11 @@ import { OFFER_TO_CLIENT, OFFER_TO_MEDIA_SERVER, OFFER_TO_WEBRTC_CLIENT } from '
 import { destinationProto, isWebSocket, type Proto } from './proto';
 
 /** `initial`: the request has no To tag (its caller knows: DIALOG relays only
- * in-dialog requests, DISPATCH and LOCATION only initial ones). */
-export function route_relay(initial: boolean): void {
+ * in-dialog requests, DISPATCH and LOCATION only initial ones).
+ * `routeConsumed`: loose_route() already took the request's Route (a call a
+ * peer node handed over, peer.ts); removing it again would delete the same
+ * header twice. */
+export function route_relay(initial: boolean, routeConsumed = false): void {
   const toMediaServer = core.isflagset(FLAG.toSwitch);
   const hop = nextHop();
   const proto = destinationProto(hop);
@@ -34,7 +37,7 @@ export function route_relay(initial: boolean): void {
     // The next hop is ours to choose: a Route its sender preloaded (a phone's
     // outbound proxy, a forged one) would steer or confuse the next hop, and
     // one a media server preloads would show LOCAL_IP to the client.
-    hdr.remove('Route');
+    if (!routeConsumed) hdr.remove('Route');
     if (requestMethod === 'INVITE' || requestMethod === 'SUBSCRIBE') {
       rr.record_route();
     }

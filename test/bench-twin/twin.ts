@@ -65,6 +65,9 @@ export const NATIVE_NAME: Readonly<Record<string, string | null>> = {
   'hdr.append_to_reply': 'append_to_reply',
   'hdr.get': '$hdr',
   'hdr.remove': 'remove_hf',
+  'hdr.is_present': 'is_present_hf',
+  'hdr.append': 'append_hf',
+  'kx.get_srcuri': '$su',
 };
 
 /**
@@ -203,7 +206,7 @@ export function readCfgBlocks(text: string, tsBlocks: ReadonlySet<string>): Map<
     if (/\buri\s*==\s*myself\b/.test(body)) calls.add('uri==myself');
     if (/\bsrc_ip\s*==\s*myself\b/.test(body)) calls.add('src_ip==myself');
     if (/\bproto\s*[!=]=/.test(body)) calls.add('proto');
-    for (const pv of ['$si', '$sp', '$ua', '$du', '$ru', '$Rn', '$rU', '$rm', '$hdr', '$pp', '$hu', '$tcp', '$avp']) {
+    for (const pv of ['$si', '$sp', '$su', '$ua', '$du', '$ru', '$Rn', '$rU', '$rm', '$hdr', '$pp', '$hu', '$tcp', '$avp']) {
       // KSR.pv.get('$pp') / ('$hu') / ('$tcp(c_si)'), pv.is_null('$avp(x)') read these through pv: one name for all.
       if (new RegExp(`\\${pv}\\b`).test(body)) calls.add(pv === '$pp' || pv === '$hu' || pv === '$tcp' || pv === '$avp' ? '$pv' : pv);
     }

@@ -40,6 +40,8 @@ export function replyTo(req: SipMessage, code: number, reason: string, extra: re
 /** A UDP endpoint that keeps what it receives and lets a test wait for a message. */
 class Endpoint {
   readonly received: SipMessage[] = [];
+  /** Where each of `received` came from, `ip:port`, in the same order. */
+  readonly receivedFrom: string[] = [];
   private waiters: Array<{ match: (m: SipMessage) => boolean; resolve: (m: SipMessage | null) => void }> = [];
 
   protected constructor(
@@ -51,6 +53,7 @@ class Endpoint {
       const m = parseSipMessage(buf.toString('latin1'));
       if (this.handle(m, rinfo.address, rinfo.port)) return;
       this.received.push(m);
+      this.receivedFrom.push(`${rinfo.address}:${rinfo.port}`);
       const i = this.waiters.findIndex((w) => w.match(m));
       if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(m);
     });
