@@ -128,7 +128,7 @@ export async function memory(stack: Stack): Promise<Memory> {
 
 /** Contacts Kamailio holds in memory now (usrloc's location_contacts statistic). */
 export async function registeredContacts(stack: Stack): Promise<number> {
-  const out = await stack.rpc('stats.get_statistics', 'usrloc:location_contacts');
+  const out = await stack.rpc('stats.get_statistics', 'all');
   const m = /location_contacts\s*=\s*(\d+)/.exec(out);
   if (!m) throw new Error(`usrloc:location_contacts not in: ${out}`);
   return Number(m[1]);
