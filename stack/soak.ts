@@ -40,13 +40,14 @@ const TSX = join(PROJECT_DIR, 'node_modules', '.bin', 'tsx');
  * After the drain nothing a call or a registration left should remain: tm
  * transactions are gone (wait_timer 5 s), pike's entries (remove_latency
  * 4 s), nonces are stateless, rtpengine's sessions are deleted. What remains
- * is allocator noise: shared memory is carved in fragments whose split and
- * merge depend on the order of frees, and the TCP readers keep a connection
- * buffer each. 256 KiB is about 0.4 % of the 64 MiB shm pool and well under
- * what a leak of even 100 bytes per call would add over 3000 calls (300 KiB)
- * or per request (1.5 MiB); the figures printed show the real margin.
+ * is allocator noise (shared memory is carved in fragments whose split and
+ * merge depend on the order of frees): measured under 1 KiB for shm and for
+ * pkg, after 60 s and after 10 minutes alike. 64 KiB is that noise with a
+ * wide margin, 0.1 % of the 64 MiB shm pool, and still smaller than a leak
+ * of 22 bytes per call over the 10-minute run's 3000 calls, or of 40 bytes
+ * per request over the 60-s run's ~1700 requests.
  */
-export const MEMORY_TOLERANCE = { shmBytes: 256 * 1024, pkgBytes: 256 * 1024 } as const;
+export const MEMORY_TOLERANCE = { shmBytes: 64 * 1024, pkgBytes: 64 * 1024 } as const;
 /** What a call and a registration leave behind must be gone after this. */
 const DRAIN_MS = 15_000;
 
@@ -167,8 +168,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     const [m, sessions] = await Promise.all([memory(stack), rtpengineSessions()]);
     if (m.shmUsed > peak.shmUsed) peak = m;
     peakSessions = Math.max(peakSessions, sessions);
-    const sofar = summarize(callOutcomes(load.messages()));
-    say(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${sofar.placed} calls (${sofar.failed} failed), shm ${kib(m.shmUsed)}, pkg ${kib(m.pkgUsed)}, rtpengine sessions ${sessions}`);
+    const sofar = callOutcomes(load.messages());
+    // A call not over yet is not a failure: only one that got an error answer is.
+    const errors = sofar.filter((c) => c.last.startsWith('error')).length;
+    say(`${((Date.now() - t0) / 1000).toFixed(0)} s: ${sofar.length} calls (${sofar.filter((c) => c.ok).length} ended well, ${errors} got an error, the rest in progress), shm ${kib(m.shmUsed)}, pkg ${kib(m.pkgUsed)}, rtpengine sessions ${sessions}`);
   }
   const outcomes = summarize(callOutcomes(load.messages()));
   const registrations = registrationOutcomes(regs.flatMap((r) => r.messages()));
