@@ -24,7 +24,7 @@ import type { Bencoded } from '../../stack/ng.ts';
 import { NODES, nodeForFlow, type ScaleNode } from '../../stack/scale.ts';
 import { NLB_HEALTH, killNode, nlbHealthLog, type StackNode } from '../../stack/scale-services.ts';
 import { SIPP_DIR } from '../../stack/services.ts';
-import { startSipp, type RunningSipp, type SippResult } from '../../stack/sipp.ts';
+import { startSipp, type RunningSipp, type SippResult, type TracedMessage } from '../../stack/sipp.ts';
 import { restartNode } from '../../stack/stack.ts';
 import { ADDR, MEDIA_SERVERS, NS, PORT, SIP_DOMAIN, SUBSCRIBERS, type CapturePort } from '../../stack/topology.ts';
 import { CLIENTS, mediaServerTraces, sdp, topVia, useStack, waitFor, type Client } from './support.ts';
@@ -322,12 +322,25 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
     const successful = counts.reduce((n, c) => n + c.successful, 0);
     const failed = counts.reduce((n, c) => n + c.failed, 0);
     for (const run of [alice, carol, bobAgain]) run.stop();
+    // Which calls failed, from the clients' traces: a call whose BYE got no 200.
+    const lostCalls = loadResults.flatMap((r) => {
+      const byCall = new Map<string, TracedMessage[]>();
+      for (const t of r.messages) byCall.set(t.message.header('call-id')!, [...(byCall.get(t.message.header('call-id')!) ?? []), t]);
+      return [...byCall.entries()]
+        .filter(([, ms]) => !ms.some((t) => t.direction === 'received' && t.message.status === 200 && t.message.header('cseq')!.endsWith('BYE')))
+        .map(([callId, ms]) => ({
+          callId,
+          answered: ms.some((t) => t.direction === 'received' && t.message.status === 200 && t.message.header('cseq')!.endsWith('INVITE')),
+          node: nodeThatRelayed(callId),
+        }));
+    });
 
     say(
       `node A killed: UDP balancer dropped it after ${udpRemovedMs} ms, HAProxy after <= ${tcpRemovedMs} ms ` +
         `(checks every ${NLB_HEALTH.intervalMs} ms, fall ${NLB_HEALTH.fall}); new UDP registration OK after ${carolRegisteredMs} ms; ` +
         `UDP subscriber of A reached through B after ${aliceReachedMs} ms; TCP subscriber of A registered again after ${bobRegisteredMs} ms, ` +
-        `reached after ${bobReachedMs} ms; load: ${successful} calls OK, ${failed} failed of ${successful + failed}`,
+        `reached after ${bobReachedMs} ms; load: ${successful} calls OK, ${failed} failed of ${successful + failed}` +
+        (lostCalls.length > 0 ? ` (${lostCalls.map((c) => `${c.answered ? 'answered' : 'unanswered'} on node ${c.node ?? '-'}`).join(', ')})` : ''),
     );
     expect(udpRemovedMs, 'UDP: out within the check interval (fall x interval, plus scheduling)').toBeLessThan(NLB_HEALTH.fall * NLB_HEALTH.intervalMs + 2000);
     expect(tcpRemovedMs, 'TCP: HAProxy out within its check interval').toBeLessThan(NLB_HEALTH.fall * NLB_HEALTH.intervalMs + 2000);
@@ -337,6 +350,9 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
     // Calls established on node A when it died lose their dialog (their BYE
     // has nowhere to go); a call a second from each client, 2 s each: a few.
     expect(failed, 'failed calls').toBeLessThanOrEqual(8);
+    expect(lostCalls).toHaveLength(failed);
+    // Only calls node A held when it died: calls node B took all went through.
+    for (const lost of lostCalls) expect(lost.node, `lost call ${lost.callId}`).toBe('A');
   });
 
   it('node A comes back: it gets the registrations made meanwhile (DMQ full sync) and takes calls again', async () => {
@@ -383,6 +399,10 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
     expect(await bindings(A, 'dave')).toEqual([`tcp:${A.address}:${PORT.SIP} server ${A.nodeId}`]);
     dave.stop();
     await dave.done;
-    say(`node A back: Kamailio answering ${readyMs} ms after start, registrations synced at ${syncedMs} ms, in both balancers at ${backMs} ms`);
+    say(
+      `node A back: its Kamailio answering ${readyMs} ms after the restart began (rtpengine first), ` +
+        `the registrations made meanwhile there ${syncedMs - readyMs} ms later (full sync), in both balancers ${backMs - readyMs} ms after it answered`,
+    );
+    expect(backMs - readyMs, 'back in both balancers within rise x interval').toBeLessThan(NLB_HEALTH.rise * NLB_HEALTH.intervalMs + 2000);
   });
 });
