@@ -55,11 +55,16 @@ async function main(command: string, args: readonly string[]): Promise<number> {
   const dir = stackDir();
   switch (command) {
     case 'up': {
-      let nodes: 1 | 2 = 1;
+      let nodes: 1 | 2;
+      try {
+        nodes = nodesOption(args);
+      } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`);
+        return 2;
+      }
       try {
         // Like npm start: the Debian packages it needs, installed when missing.
         execFileSync('bash', [join(PROJECT_DIR, 'scripts', 'install-system-deps.sh')], { stdio: 'inherit' });
-        nodes = nodesOption(args);
         await up({ dir, say, nodes });
       } catch (err) {
         say(`bring-up FAILED: ${(err as Error).message}`);

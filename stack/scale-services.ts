@@ -107,9 +107,10 @@ export function startNlbHealth(p: svc.Paths): ProcessRecord {
   return startProcess({
     name: 'nlb-health',
     ns: NS.router,
-    command: TSX,
+    // node itself (not the tsx wrapper, which forks): the recorded PID is the checker's.
+    command: process.execPath,
     args: [
-      join(PROJECT_DIR, 'stack', 'nlb-health.ts'),
+      '--import', 'tsx', join(PROJECT_DIR, 'stack', 'nlb-health.ts'),
       '--from', ADDR.routerPrivate, '--uri', `sip:${ADDR.PUBLIC_IP}:${PORT.SIP}`,
       '--interval', String(NLB_HEALTH.intervalMs), '--fall', String(NLB_HEALTH.fall), '--rise', String(NLB_HEALTH.rise),
       ...NODES.map((n) => `${n.address}:${PORT.SIP}`),
