@@ -251,6 +251,26 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
     await killNode(node(A));
     const killed = outage.killedAt;
 
+    // bob's TCP connection went with node A (HAProxy closes it): like a
+    // client that notices, he registers again at once, and again until it works.
+    bob.stop();
+    let bobRegisteredAt = 0;
+    const bobReRegisters = (async (): Promise<{ run: RunningSipp; attempts: number }> => {
+      await bob.done;
+      for (let attempt = 1; attempt <= 10; attempt++) {
+        const run = registerAndWait(`bob-tcp-again-${attempt}`, c2, 'tcp', anyPort(), 'bob', 20_000);
+        const ok = await Promise.race([registered(run, 1500).then(() => true, () => false), run.done.then(() => false)]);
+        if (ok) {
+          bobRegisteredAt = Date.now();
+          return { run, attempts: attempt };
+        }
+        run.stop();
+        await run.done;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('bob could not register again over TCP in 10 attempts');
+    })();
+
     // A new subscriber registers over UDP from a port that hashed to node A.
     const carolPort = portFor(c1, A);
     const carol = registerAndWait('carol-udp-during-outage', c1, 'udp', carolPort, 'carol', 30_000);
@@ -280,25 +300,9 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
     expect(toAlice.code, `${toAlice.command}\n${toAlice.output}`).toBe(0);
     const aliceReachedMs = Date.now() - killed;
 
-    // bob's connection went with node A: he registers again (through B) and is reached.
-    bob.stop();
-    await bob.done;
-    let bobAgain: RunningSipp | undefined;
-    for (let attempt = 1; ; attempt++) {
-      const run = registerAndWait(`bob-tcp-again-${attempt}`, c2, 'tcp', anyPort(), 'bob', 20_000);
-      const ok = await registered(run, 3000).then(
-        () => true,
-        () => false,
-      );
-      if (ok) {
-        bobAgain = run;
-        break;
-      }
-      run.stop();
-      await run.done;
-      if (attempt >= 5) throw new Error('bob could not register again over TCP in 5 attempts');
-    }
-    const bobRegisteredMs = Date.now() - killed;
+    // bob's connection went with node A: he registered again (through B) and is reached.
+    const { run: bobAgain, attempts: bobAttempts } = await bobReRegisters;
+    const bobRegisteredMs = bobRegisteredAt - killed;
     expect(await bindings(B, 'bob')).toContain(`tcp:${B.address}:${PORT.SIP} server ${B.nodeId}`);
     const toBob = await mediaServerCalls('ms2-calls-bob-via-B', MEDIA_SERVERS[1], B, 'bob');
     expect(toBob.code, `${toBob.command}\n${toBob.output}`).toBe(0);
@@ -338,7 +342,7 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
     say(
       `node A killed: UDP balancer dropped it after ${udpRemovedMs} ms, HAProxy after <= ${tcpRemovedMs} ms ` +
         `(checks every ${NLB_HEALTH.intervalMs} ms, fall ${NLB_HEALTH.fall}); new UDP registration OK after ${carolRegisteredMs} ms; ` +
-        `UDP subscriber of A reached through B after ${aliceReachedMs} ms; TCP subscriber of A registered again after ${bobRegisteredMs} ms, ` +
+        `UDP subscriber of A reached through B after ${aliceReachedMs} ms; TCP subscriber of A registered again after ${bobRegisteredMs} ms (attempt ${bobAttempts}), ` +
         `reached after ${bobReachedMs} ms; load: ${successful} calls OK, ${failed} failed of ${successful + failed}` +
         (lostCalls.length > 0 ? ` (${lostCalls.map((c) => `${c.answered ? 'answered' : 'unanswered'} on node ${c.node ?? '-'}`).join(', ')})` : ''),
     );
