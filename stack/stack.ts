@@ -51,7 +51,7 @@ export type Say = (line: string) => void;
 const tail = (file: string, lines = 25): string =>
   existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n') : '(no log)';
 
-export async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, detail: () => string): Promise<void> {
+async function waitFor(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, detail: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -61,7 +61,7 @@ export async function waitFor(what: string, check: () => boolean | Promise<boole
 }
 
 /** Runs stack/probe.ts inside a namespace; throws with every probe's answer when one failed. */
-export async function probeIn(ns: string, from: string, probes: readonly string[], timeoutMs = 10_000): Promise<string> {
+async function probeIn(ns: string, from: string, probes: readonly string[], timeoutMs = 10_000): Promise<string> {
   try {
     const { stdout } = await execFileAsync('ip', ['netns', 'exec', ns, TSX, join(PROJECT_DIR, 'stack', 'probe.ts'), '--timeout', String(timeoutMs), '--from', from, ...probes], {
       cwd: PROJECT_DIR,
@@ -141,7 +141,7 @@ export async function up(opts: UpOptions = {}): Promise<Stack> {
   t = mark('network', t);
   say(
     twoNodes
-      ? `network: ${Object.values(NS).length + 1} namespaces wired, balancer ${ADDR.PUBLIC_IP} -> nodes ${NODES.map((n) => n.address).join(', ')}`
+      ? `network: ${Object.values(NS).length + 1} namespaces wired, balancer ${ADDR.PUBLIC_IP} -> nodes ${NODES.map((n) => n.address).join(', ')} (${timings['network']} ms)`
       : `network: ${Object.values(NS).length} namespaces wired, 1:1 NAT ${ADDR.PUBLIC_IP} <-> ${ADDR.LOCAL_IP} (${timings['network']} ms)`,
   );
 
