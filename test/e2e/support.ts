@@ -216,7 +216,7 @@ function keep(label: string, dir: string): void {
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
   // node-b/: node B's logs and configs in the two-node stack.
-  for (const sub of ['logs', 'capture', 'sipp', 'conf', 'node-b']) {
+  for (const sub of ['logs', 'capture', 'sipp', 'conf', 'node-b/logs', 'node-b/conf']) {
     if (existsSync(join(dir, sub))) cpSync(join(dir, sub), join(target, sub), { recursive: true });
   }
   process.stderr.write(`e2e: kept the traces, captures and logs in ${target}\n`);
