@@ -54,7 +54,13 @@ function main(opts: Options): void {
   const state = opts.nodes.map((n) => ({ ...n, healthy: true, misses: 0, hits: 0, pending: undefined as string | undefined }));
   const apply = (why: string): void => {
     const healthy = state.filter((n) => n.healthy).map((n) => n.host);
-    execFileSync('nft', ['-f', '-'], { input: sipPickUpdate(healthy) });
+    try {
+      execFileSync('nft', ['-f', '-'], { input: sipPickUpdate(healthy), stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (err) {
+      // Keep checking: the next change writes the whole rule again.
+      log(`${why}; FAILED to rewrite the nft rule: ${String((err as { stderr?: unknown }).stderr ?? err).trim()}`);
+      return;
+    }
     log(`${why}; balancing over ${healthy.length > 0 ? healthy.join(' ') : `all (none healthy: fail open)`}`);
   };
 
