@@ -349,8 +349,11 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
         `reached after ${bobReachedMs} ms; load: ${successful} calls OK, ${failed} failed of ${successful + failed}` +
         (lostCalls.length > 0 ? ` (${lostCalls.map((c) => `${c.answered ? 'answered' : 'unanswered'} on node ${c.node ?? '-'}`).join(', ')})` : ''),
     );
-    expect(udpRemovedMs, 'UDP: out within the check interval (fall x interval, plus scheduling)').toBeLessThan(NLB_HEALTH.fall * NLB_HEALTH.intervalMs + 2000);
-    expect(tcpRemovedMs, 'TCP: HAProxy out within its check interval').toBeLessThan(NLB_HEALTH.fall * NLB_HEALTH.intervalMs + 2000);
+    // By design out after `fall` missed checks: (fall .. fall + 1) x interval
+    // after the kill, plus up to 1 s for a loaded machine.
+    const outBound = (NLB_HEALTH.fall + 1) * NLB_HEALTH.intervalMs + 1000;
+    expect(udpRemovedMs, 'UDP: out within its checks').toBeLessThan(outBound);
+    expect(tcpRemovedMs, 'TCP: HAProxy out within its checks').toBeLessThan(outBound);
     expect(carolRegisteredMs).toBeLessThan(5000);
     expect(bobRegisteredMs).toBeLessThan(10_000);
     const bans = NODES.flatMap((n) => logLines(node(n).kamailio.log).filter((l) => l.includes('pike: banning')));
