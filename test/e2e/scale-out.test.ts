@@ -134,6 +134,13 @@ async function bindings(on: ScaleNode, user: string): Promise<string[]> {
   return [...out.matchAll(/Socket: (.+?)\n[\s\S]*?Server-Id: (\d+)/g)].map((m) => `${m[1]!.trim()} server ${m[2]}`);
 }
 
+/** `dispatcher.list` on node `on`: the flags of `peer`'s private socket in set 2 (`AP` active, `IP` inactive...). */
+async function peerFlags(on: ScaleNode, peer: ScaleNode): Promise<string> {
+  const out = await node(on).rpc('dispatcher.list');
+  const at = out.indexOf(`URI: sip:${peer.address}:${PORT.PRIVATE}`);
+  return at < 0 ? '' : (/FLAGS: (\S+)/.exec(out.slice(at))?.[1] ?? '');
+}
+
 /** Successful and failed calls from SIPp's final screen (-trace_screen). */
 function callCounts(result: SippResult): { successful: number; failed: number } {
   const screen = join(result.dir, 'screen.log');
@@ -298,7 +305,15 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
     outage.registeredMeanwhile = 'carol';
     expect(await bindings(B, 'carol')).toEqual([`udp:${B.address}:${PORT.SIP} server ${B.nodeId}`]);
 
-    // alice registered through A: node B reaches her at her NAT binding.
+    // alice registered through A: node B reaches her at her NAT binding. With
+    // the Path routing (her binding names node A's private socket), node B
+    // hands calls for her to A until its set 2 probes mark A inactive, and
+    // only then calls her itself: wait for that first.
+    let bPassesA = 0;
+    if ((await node(B).rpc('ul.lookup', 'location', 'alice')).includes(`Path: <sip:${A.address}:${PORT.PRIVATE}`)) {
+      await waitFor('node B marking node A inactive (dispatcher set 2)', async () => (/^I/.test(await peerFlags(B, A)) ? true : undefined), 20_000, 200);
+      bPassesA = Date.now() - killed;
+    }
     const toAlice = await mediaServerCalls('ms1-calls-alice-via-B', MEDIA_SERVERS[0], B, 'alice');
     expect(toAlice.code, `${toAlice.command}\n${toAlice.output}`).toBe(0);
     const aliceReachedMs = Date.now() - killed;
@@ -345,7 +360,7 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
     say(
       `node A killed: UDP balancer dropped it after ${udpRemovedMs} ms, HAProxy after <= ${tcpRemovedMs} ms ` +
         `(checks every ${NLB_HEALTH.intervalMs} ms, fall ${NLB_HEALTH.fall}); new UDP registration OK after ${carolRegisteredMs} ms; ` +
-        `UDP subscriber of A reached through B after ${aliceReachedMs} ms; TCP subscriber of A registered again after ${bobRegisteredMs} ms (attempt ${bobAttempts}), ` +
+        `UDP subscriber of A reached through B after ${aliceReachedMs} ms${bPassesA > 0 ? ` (B marked A inactive after ${bPassesA} ms)` : ''}; TCP subscriber of A registered again after ${bobRegisteredMs} ms (attempt ${bobAttempts}), ` +
         `reached after ${bobReachedMs} ms; load: ${successful} calls OK, ${failed} failed of ${successful + failed}` +
         (lostCalls.length > 0 ? ` (${lostCalls.map((c) => `${c.answered ? 'answered' : 'unanswered'} on node ${c.node ?? '-'}`).join(', ')})` : ''),
     );
