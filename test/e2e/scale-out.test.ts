@@ -316,7 +316,10 @@ describe('two nodes behind one public address', { timeout: 90_000 }, () => {
       bPassesA = Date.now() - killed;
     }
     const toAlice = await mediaServerCalls('ms1-calls-alice-via-B', MEDIA_SERVERS[0], B, 'alice');
-    expect(toAlice.code, `${toAlice.command}\n${toAlice.output}`).toBe(0);
+    expect(
+      toAlice.code,
+      `node B reaches alice, registered over UDP through dead node A (with a Path to A, B must stop handing her calls to A once A is inactive in its set 2)\n${toAlice.command}\n${toAlice.output}`,
+    ).toBe(0);
     const aliceReachedMs = Date.now() - killed;
 
     // bob's connection went with node A: he registered again (through B) and is reached.
