@@ -1,6 +1,7 @@
 /**
  * npm run stack [-- up]    bring the topology up (leftovers of an earlier run are removed first),
  *                          with dist/kamailio.js as built (npm run build after changing the routing)
+ * npm run stack -- up --nodes 2   the two-node stack: nodes A and B behind a balancer (stack/scale.ts)
  * npm run stack -- down    stop everything it started and delete its namespaces (logs stay in .stack/)
  * npm run stack -- status  namespaces and daemons, alive or not
  *
@@ -14,6 +15,7 @@ import { PROJECT_DIR } from '../scripts/lib/env.ts';
 import { down, status, up } from './stack.ts';
 import { stackDir } from './state.ts';
 import { ADDR, NS, PORT, SIP_DOMAIN, SUBSCRIBERS } from './topology.ts';
+import { NLB_TABLE, NODES } from './scale.ts';
 
 const say = (line: string): void => void process.stdout.write(`stack: ${line}\n`);
 
@@ -29,21 +31,48 @@ function summary(dir: string): string {
   ].join('\n       ');
 }
 
-async function main(command: string): Promise<number> {
+/** `--nodes 2`: the two-node stack (stack/scale.ts); anything else is refused. */
+function nodesOption(args: readonly string[]): 1 | 2 {
+  const i = args.indexOf('--nodes');
+  if (i < 0) return 1;
+  const value = args[i + 1];
+  if (value !== '1' && value !== '2') throw new Error(`--nodes ${value ?? ''}: 1 or 2`);
+  return Number(value) as 1 | 2;
+}
+
+function summaryTwoNodes(dir: string): string {
+  return [
+    `PUBLIC_IP ${ADDR.PUBLIC_IP} = the balancer (${NS.router}): UDP 5060 flow hash over the healthy nodes (nft table ${NLB_TABLE}, health log ${dir}/logs/nlb-health.log),`,
+    `  TCP 5060/7777 HAProxy (PROXY v1, OPTIONS check every 500 ms), media ranges DNATed per node`,
+    ...NODES.map((n) => `node ${n.name} ${n.address} (${n.ns}): Kamailio NODE_ID ${n.nodeId}, rtpengine ${n.rtpMin}-${n.rtpMax}, kamcmd -s unix:${dir}${n.name === 'A' ? '' : '/node-b'}/run/kamailio_ctl`),
+    `media servers ${ADDR.ms1}:${PORT.UAS}, ${ADDR.ms2}:${PORT.UAS}; clients ${ADDR.c1} (${NS.c1}), ${ADDR.c2} behind ${ADDR.homePublic} (${NS.c2})`,
+    `subscribers ${SUBSCRIBERS.map((s) => `${s.user}/${s.password}`).join(' ')} @ ${SIP_DOMAIN}`,
+    `stop: npm run stack -- down`,
+  ].join('\n       ');
+}
+
+async function main(command: string, args: readonly string[]): Promise<number> {
   const dir = stackDir();
   switch (command) {
     case 'up': {
+      let nodes: 1 | 2;
+      try {
+        nodes = nodesOption(args);
+      } catch (err) {
+        process.stderr.write(`${(err as Error).message}\n`);
+        return 2;
+      }
       try {
         // Like npm start: the Debian packages it needs, installed when missing.
         execFileSync('bash', [join(PROJECT_DIR, 'scripts', 'install-system-deps.sh')], { stdio: 'inherit' });
-        await up({ dir, say });
+        await up({ dir, say, nodes });
       } catch (err) {
         say(`bring-up FAILED: ${(err as Error).message}`);
         const report = down({ dir, keepLogs: true });
         say(`torn down (${report.namespaces.length} namespaces); logs kept in ${dir}/logs`);
         return 1;
       }
-      say(summary(dir));
+      say(nodes === 2 ? summaryTwoNodes(dir) : summary(dir));
       return 0;
     }
     case 'down': {
@@ -63,11 +92,12 @@ async function main(command: string): Promise<number> {
       return s.processes.length > 0 && s.processes.every((p) => p.alive) ? 0 : 1;
     }
     default:
-      process.stderr.write('usage: npm run stack [-- up|down|status]\n');
+      process.stderr.write('usage: npm run stack [-- up [--nodes 2]|down|status]\n');
       return 2;
   }
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv[2] ?? 'up');
+    const [first, ...rest] = process.argv.slice(2);
+  process.exitCode = first === undefined || first.startsWith('--') ? await main('up', process.argv.slice(2)) : await main(first, rest);
 }

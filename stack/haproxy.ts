@@ -34,3 +34,26 @@ export function renderHaproxyCfg(template: string = readFileSync(HAPROXY_TEMPLAT
   }
   return `# Rendered by stack/haproxy.ts from config/haproxy.cfg\n${out}`;
 }
+
+/**
+ * The two-node stack's balancer (stack/scale.ts): the same shipped file, on
+ * PUBLIC_IP (the balancer owns it there), with both example servers as the two
+ * nodes and a health check every 500 ms (fall 2: a dead node is out within
+ * about a second; rise 2 when it is back).
+ */
+export function renderBalancerHaproxyCfg(nodes: readonly [string, string], template: string = readFileSync(HAPROXY_TEMPLATE, 'utf8')): string {
+  const replacements: Replacement[] = [
+    { what: 'frontend bind lines', pattern: /^(\s*bind )(:\d+)$/gm, with: `$1${ADDR.PUBLIC_IP}$2` },
+    { what: 'the first example VM address', pattern: /\b10\.0\.0\.5\b/g, with: nodes[0] },
+    { what: 'the second example VM address', pattern: /\b10\.0\.0\.6\b/g, with: nodes[1] },
+    { what: 'the example public address (PUBLIC_IP)', pattern: /\b203\.0\.113\.10\b/g, with: ADDR.PUBLIC_IP },
+    { what: 'the health check interval', pattern: /\binter 5s\b/g, with: 'inter 500ms' },
+  ];
+  let out = template;
+  for (const r of replacements) {
+    if (!r.pattern.test(out)) throw new Error(`config/haproxy.cfg: ${r.what} not found (${String(r.pattern)}); update stack/haproxy.ts`);
+    r.pattern.lastIndex = 0;
+    out = out.replace(r.pattern, r.with);
+  }
+  return `# Rendered by stack/haproxy.ts from config/haproxy.cfg (two-node stack: the balancer owns PUBLIC_IP)\n${out}`;
+}

@@ -130,8 +130,9 @@ table ip ksr_home_nat {
 `;
 }
 
-export function applyRules(confDir: string): void {
-  for (const [host, rules] of [['router', routerRules()], ['home', homeRules()]] as const) {
+/** `router`: the router's rules, the 1:1 NAT unless given (the two-node stack's balancer, stack/scale.ts). */
+export function applyRules(confDir: string, router: string = routerRules()): void {
+  for (const [host, rules] of [['router', router], ['home', homeRules()]] as const) {
     const file = join(confDir, `nft-${host}.conf`);
     writeFileSync(file, rules);
     nsRun(NS[host], 'nft', ['-f', file]);

@@ -82,10 +82,10 @@ function kamailioEnv(dep: Deployment): Record<string, string> {
   return env;
 }
 
-export function startRtpengine(p: Paths): ProcessRecord {
+export function startRtpengine(p: Paths, ns: string = NS.vm, name = 'rtpengine'): ProcessRecord {
   return startProcess({
-    name: 'rtpengine',
-    ns: NS.vm,
+    name,
+    ns,
     command: 'rtpengine',
     // Always --config-file (else /etc/rtpengine/rtpengine.conf is read too),
     // --foreground --log-stderr (no daemonising, no syslog here).
@@ -95,10 +95,10 @@ export function startRtpengine(p: Paths): ProcessRecord {
 }
 
 /** `kamailio -f kamailio.cfg -DD -E -P $RUN_DIR/kamailio.pid -Y $RUN_DIR` from the project root (CONTRACT.md). */
-export function startKamailio(p: Paths, dep: Deployment): ProcessRecord {
+export function startKamailio(p: Paths, dep: Deployment, ns: string = NS.vm, name = 'kamailio'): ProcessRecord {
   return startProcess({
-    name: 'kamailio',
-    ns: NS.vm,
+    name,
+    ns,
     command: 'kamailio',
     args: ['-f', join(PROJECT_DIR, 'kamailio.cfg'), '-DD', '-E', '-P', join(p.run, 'kamailio.pid'), '-Y', p.run],
     env: { PWD: PROJECT_DIR, ...kamailioEnv(dep) },

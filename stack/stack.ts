@@ -25,6 +25,8 @@ import { stopProcesses } from './processes.ts';
 import * as svc from './services.ts';
 import { isAlive, processStartTime, readState, stackDir, stateFile, writeState, type ProcessRecord, type StackState } from './state.ts';
 import { ADDR, CAPTURE_PORTS, MEDIA_SERVERS, NS, PORT } from './topology.ts';
+import { NODES, balancerRules, type ScaleNode } from './scale.ts';
+import * as scale from './scale-services.ts';
 
 const execFileAsync = promisify(execFile);
 const TSX = join(PROJECT_DIR, 'node_modules', '.bin', 'tsx');
@@ -40,6 +42,8 @@ export interface Stack {
   timings: Record<string, number>;
   /** kamcmd against the stack's Kamailio; returns stdout. */
   rpc(...args: string[]): Promise<string>;
+  /** The two-node stack (`nodes: 2`): node A (the vm, whose Kamailio `rpc` talks to) and node B. */
+  nodes?: [scale.StackNode, scale.StackNode];
 }
 
 export type Say = (line: string) => void;
@@ -70,8 +74,22 @@ async function probeIn(ns: string, from: string, probes: readonly string[], time
   }
 }
 
-export async function up(opts: { dir?: string; say?: Say; teardownOnExit?: boolean; mediaServers?: svc.MediaServerScenario } = {}): Promise<Stack> {
+export interface UpOptions {
+  dir?: string;
+  say?: Say;
+  teardownOnExit?: boolean;
+  mediaServers?: svc.MediaServerScenario;
+  /**
+   * 2: the two-node stack (stack/scale.ts): node B beside the vm, the router
+   * becomes the balancer owning PUBLIC_IP (HAProxy for TCP, nftables flow hash
+   * for UDP). Default 1, the one-node stack.
+   */
+  nodes?: 1 | 2;
+}
+
+export async function up(opts: UpOptions = {}): Promise<Stack> {
   const say: Say = opts.say ?? (() => undefined);
+  const twoNodes = opts.nodes === 2;
   const dir = opts.dir ?? stackDir();
   const t0 = Date.now();
   const timings: Record<string, number> = {};
@@ -107,53 +125,64 @@ export async function up(opts: { dir?: string; say?: Say; teardownOnExit?: boole
       writeState(state);
     });
   }
+  const onCreated = (created: string): void => {
+    state.namespaces.push(created);
+    writeState(state);
+  };
   wire();
+  if (twoNodes) scale.wireNodeB(onCreated);
   const paths = svc.paths(dir);
-  const deployment = svc.vmDeployment(paths, bundle.path);
+  const vm = svc.vmDeployment(paths, bundle.path);
+  const nodeDeployments = twoNodes ? NODES.map((n) => scale.nodeDeployment(paths, n, vm)) : [];
+  const deployment = nodeDeployments[0] ?? vm;
   svc.renderConfigs(paths, deployment);
-  applyRules(paths.conf);
+  if (twoNodes) scale.renderNodeConfigs(paths, nodeDeployments);
+  applyRules(paths.conf, twoNodes ? balancerRules() : undefined);
   t = mark('network', t);
-  say(`network: ${Object.values(NS).length} namespaces wired, 1:1 NAT ${ADDR.PUBLIC_IP} <-> ${ADDR.LOCAL_IP} (${timings['network']} ms)`);
+  say(
+    twoNodes
+      ? `network: ${Object.values(NS).length + 1} namespaces wired, balancer ${ADDR.PUBLIC_IP} -> nodes ${NODES.map((n) => n.address).join(', ')} (${timings['network']} ms)`
+      : `network: ${Object.values(NS).length} namespaces wired, 1:1 NAT ${ADDR.PUBLIC_IP} <-> ${ADDR.LOCAL_IP} (${timings['network']} ms)`,
+  );
 
-  const captures = svc.startCaptures(paths, CAPTURE_PORTS);
+  const captures = svc.startCaptures(paths, [...CAPTURE_PORTS, ...(twoNodes ? (['vm2'] as const) : [])]);
   record(...captures);
   const rtpengine = svc.startRtpengine(paths);
-  record(rtpengine, ...svc.startMediaServers(paths, opts.mediaServers));
+  const rtpengineB = twoNodes ? scale.startNodeRtpengine(paths, NODES[1]) : undefined;
+  record(rtpengine, ...(rtpengineB ? [rtpengineB] : []), ...svc.startMediaServers(paths, opts.mediaServers));
   await waitFor('tcpdump', () => captures.every((c) => /listening on/.test(existsSync(c.log) ? readFileSync(c.log, 'utf8') : '')), 5000, () =>
     captures.map((c) => tail(c.log, 5)).join('\n'),
   );
   // rtpengine must answer before Kamailio starts: a failed first ping
   // disables it in Kamailio for rtpengine_disable_tout seconds.
-  say(
-    (
-      await probeIn(NS.vm, ADDR.LOCAL_IP, [`ng=127.0.0.1:${PORT.NG}`, ...MEDIA_SERVERS.map((ms) => `options=udp:${ms.address}:${PORT.UAS}`)])
-    ).trimEnd(),
-  );
+  for (const node of twoNodes ? NODES : [NODES[0]]) {
+    say(
+      (
+        await probeIn(node.ns, node.address, [`ng=127.0.0.1:${PORT.NG}`, ...MEDIA_SERVERS.map((ms) => `options=udp:${ms.address}:${PORT.UAS}`)])
+      ).trimEnd(),
+    );
+  }
   t = mark('rtpengine+media servers', t);
 
   const kamailio = svc.startKamailio(paths, deployment);
-  record(kamailio);
+  const kamailioB = twoNodes ? scale.startNodeKamailio(paths, NODES[1], nodeDeployments[1]!) : undefined;
+  record(kamailio, ...(kamailioB ? [kamailioB] : []));
   const ctl = `unix:${join(paths.run, 'kamailio_ctl')}`;
   const rpc = async (...args: string[]): Promise<string> => (await execFileAsync('kamcmd', ['-s', ctl, ...args], { timeout: 5000 })).stdout;
-  await waitFor(
-    'Kamailio',
-    async () => {
-      if (!isAlive(kamailio)) throw new Error(`Kamailio exited at start:\n${tail(kamailio.log)}`);
-      try {
-        await rpc('core.version');
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    15_000,
-    () => tail(kamailio.log),
-  );
+  const nodes = twoNodes
+    ? ([scale.nodeHandle(paths, NODES[0], deployment, kamailio, rtpengine), scale.nodeHandle(paths, NODES[1], nodeDeployments[1]!, kamailioB!, rtpengineB!)] as [scale.StackNode, scale.StackNode])
+    : undefined;
+  await waitForKamailio(kamailio, rpc);
+  if (nodes) {
+    await waitForKamailio(nodes[1].kamailio, nodes[1].rpc);
+    await waitForDmqPeers(nodes);
+  }
   t = mark('kamailio', t);
   say(`kamailio: RPC answers on ${ctl} (${timings['kamailio']} ms)`);
   // HAProxy only now: a health check that fails at its start marks the
   // server DOWN until `rise` checks (inter 5 s each) succeed.
   record(svc.startHaproxy(paths));
+  if (twoNodes) record(scale.startBalancerHaproxy(paths), scale.startNlbHealth(paths));
 
   // The public entry points, from a public client: through the 1:1 NAT (UDP,
   // TCP) and through HAProxy (TCP + PROXY v1), each answered by the routing.
@@ -172,7 +201,57 @@ export async function up(opts: { dir?: string; say?: Say; teardownOnExit?: boole
   state.readyAt = new Date().toISOString();
   writeState(state);
   say(`ready in ${timings['total']} ms (${Object.entries(timings).map(([k, v]) => `${k} ${v}`).join(', ')})`);
-  return { dir, paths, deployment, buildId: bundle.buildId, ctl, timings, rpc };
+  return { dir, paths, deployment, buildId: bundle.buildId, ctl, timings, rpc, ...(nodes ? { nodes } : {}) };
+}
+
+async function waitForKamailio(kamailio: ProcessRecord, rpc: (...args: string[]) => Promise<string>): Promise<void> {
+  await waitFor(
+    `Kamailio (${kamailio.name})`,
+    async () => {
+      if (!isAlive(kamailio)) throw new Error(`Kamailio (${kamailio.name}) exited at start:\n${tail(kamailio.log)}`);
+      try {
+        await rpc('core.version');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    15_000,
+    () => tail(kamailio.log),
+  );
+}
+
+/** Each node lists the other as an active DMQ peer: replication works from now on. */
+async function waitForDmqPeers(nodes: readonly scale.StackNode[]): Promise<void> {
+  for (const node of nodes) {
+    const peer = NODES.find((n) => n.address !== node.address)!;
+    await waitFor(
+      `DMQ on node ${node.name}`,
+      async () => {
+        const list = await node.rpc('dmq.list_nodes').catch(() => '');
+        return list.includes(`host: ${peer.address}`);
+      },
+      20_000,
+      () => tail(node.kamailio.log),
+    );
+  }
+}
+
+/**
+ * Starts a killed node again (scale.killNode), as an operator would: its
+ * rtpengine first, then its Kamailio with the same environment; returns once
+ * Kamailio answers RPC and both daemons are in the state file.
+ */
+export async function restartNode(stack: Stack, name: ScaleNode['name']): Promise<scale.StackNode> {
+  const node = stack.nodes?.find((n) => n.name === name);
+  if (!node) throw new Error(`restartNode: no node ${name} (is this the two-node stack?)`);
+  node.rtpengine = scale.startNodeRtpengine(stack.paths, node);
+  scale.recordProcesses(stack.dir, node.rtpengine);
+  await probeIn(node.ns, node.address, [`ng=127.0.0.1:${PORT.NG}`]);
+  node.kamailio = scale.startNodeKamailio(stack.paths, node, node.deployment);
+  scale.recordProcesses(stack.dir, node.kamailio);
+  await waitForKamailio(node.kamailio, node.rpc);
+  return node;
 }
 
 export interface DownReport {

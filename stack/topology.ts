@@ -145,4 +145,5 @@ export function dispatcherList(): string {
 
 /** Bridge ports captured for the tests: Kamailio's wire, each client's and each media server's own wire. */
 export const CAPTURE_PORTS = ['vm', 'c1', 'c2', 'home-pub', 'ms1', 'ms2'] as const;
-export type CapturePort = (typeof CAPTURE_PORTS)[number];
+/** `vm2`: node B's wire, captured in the two-node stack only (stack/scale.ts). */
+export type CapturePort = (typeof CAPTURE_PORTS)[number] | 'vm2';

@@ -95,8 +95,8 @@ export interface StackContext {
   ng(command: Record<string, Bencoded>): Promise<Record<string, Bencoded>>;
 }
 
-/** Brings the stack up for this test file and down after it; keeps artifacts of a failure. */
-export function useStack(label: string): StackContext {
+/** Brings the stack up for this test file and down after it (`nodes: 2`: the two-node stack); keeps artifacts of a failure. */
+export function useStack(label: string, opts: { nodes?: 1 | 2 } = {}): StackContext {
   let stack: Stack | undefined;
   let failed = false;
   let port = 5100;
@@ -106,7 +106,7 @@ export function useStack(label: string): StackContext {
   beforeAll(async () => {
     // up() says why when this machine cannot run it (root, netns): the
     // end-to-end tests fail then, they are never skipped.
-    stack = await up({ teardownOnExit: true });
+    stack = await up({ teardownOnExit: true, ...(opts.nodes !== undefined ? { nodes: opts.nodes } : {}) });
   }, 60_000);
   afterEach(({ task }) => {
     if (task.result?.state === 'fail') failed = true;
@@ -215,7 +215,8 @@ function keep(label: string, dir: string): void {
   const target = join(ARTIFACTS_DIR, `e2e-${label}`);
   rmSync(target, { recursive: true, force: true });
   mkdirSync(target, { recursive: true });
-  for (const sub of ['logs', 'capture', 'sipp', 'conf']) {
+  // node-b/: node B's logs and configs in the two-node stack.
+  for (const sub of ['logs', 'capture', 'sipp', 'conf', 'node-b/logs', 'node-b/conf']) {
     if (existsSync(join(dir, sub))) cpSync(join(dir, sub), join(target, sub), { recursive: true });
   }
   process.stderr.write(`e2e: kept the traces, captures and logs in ${target}\n`);
