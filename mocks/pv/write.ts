@@ -54,6 +54,12 @@ export function writePv(k: Engine, ctx: MsgContext, spec: string, value: string 
     case 'du':
       ctx.dstUri = value === null || value === '' ? null : requireUri(String(value), spec);
       return;
+    case 'sbranch':
+      // pv_branch.c pv_set_sbranch: the static branch's fields; only uri and dst_uri are modelled.
+      if (inner === 'uri') k.sbranch.uri = value === null || value === '' ? null : requireUri(String(value), spec);
+      else if (inner === 'dst_uri') k.sbranch.dstUri = value === null || value === '' ? null : requireUri(String(value), spec);
+      else throw new Error(`mock KSR: ${spec} is not modelled (uri and dst_uri are)`);
+      return;
     case 'fs':
     case 'fsn': {
       if (value === null || value === '') {

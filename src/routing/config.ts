@@ -47,6 +47,8 @@ export const DISPATCHER = {
 export const DS_MATCH = {
   ignorePort: 1,
   ignoreProto: 2,
+  /** Only a destination not marked inactive or disabled (ds_skip_dst). */
+  activeOnly: 4,
 } as const;
 
 export const LOCATION_TABLE = 'location';

@@ -16,6 +16,8 @@ import * as corex from '../ksr/generated/corex';
 import * as dispatcher from '../ksr/generated/dispatcher';
 import * as hdr from '../ksr/generated/hdr';
 import * as kx from '../ksr/generated/kx';
+import * as pv from '../ksr/generated/pv';
+import * as pvx from '../ksr/generated/pvx';
 import * as rr from '../ksr/generated/rr';
 import * as sl from '../ksr/generated/sl';
 import * as tm from '../ksr/generated/tm';
@@ -23,6 +25,7 @@ import { exit } from '../ksr';
 import { DISPATCHER, DS_MATCH, SOCKET } from './config';
 import { receivedOnPrivatePort } from './message';
 import { IP_LITERAL_HOST } from './nexthop';
+import { destinationProto } from './proto';
 import { route_relay } from './relay';
 
 /**
@@ -66,6 +69,76 @@ export function route_handover(): never {
   hdr.remove('Route');
   tm.t_relay();
   return exit();
+}
+
+/**
+ * The owning node is dead: lookup() chose a contact whose Path names a peer
+ * that dispatcher no longer counts as active. kamailio.cfg probes set 2 like
+ * set 1 (ds_probing_mode 1): an OPTIONS every ds_ping_interval (10 s), and
+ * one left unanswered for fr_timer (5 s) marks the peer inactive
+ * (ds_probing_threshold 1), so within about 15 s of its death; its first
+ * answer marks it active again. Handing the call to it would only end in
+ * 408 after fr_timer.
+ *
+ * - A UDP contact is called by this node itself, at the received address the
+ *   Path carries, from its public UDP socket, like a contact it holds: the
+ *   replicated binding is all it needs. A balancer whose UDP DNAT/SNAT is
+ *   stateless (the scale-out stack's) sends every node's packets out as
+ *   PUBLIC_IP:SIP_PORT, the address and port the client's NAT binding
+ *   knows, and the client's answers to that address now reach a living
+ *   node by the balancer's flow hash. Behind a stateful NAT (README "More
+ *   than one node") the INVITE leaves from another port, and a strict home
+ *   NAT drops it: the call then fails after fr_timer, as the hand-over would
+ *   have, and the client's next REGISTER (through a living node) repairs it.
+ * - A TCP, TLS or WebSocket contact gets 480 Temporarily Unavailable: its
+ *   connection ended with the node, and no other node can open one through
+ *   the client's NAT (set_forward_no_connect). Its client notices the closed
+ *   connection and registers again through the balancer with a living node,
+ *   whose Path then replaces this binding; until then no call can reach it,
+ *   and 480 says so at once (the media server can try again or divert).
+ *   The same for a Path without a received address (none this routing
+ *   writes has none): there is nowhere to send it.
+ */
+export function route_past_dead_peer(hop: string): never {
+  const received = receivedOf(hop);
+  if (received === null || destinationProto(received) !== 'udp') {
+    // Statefully, so the media server's retransmissions are absorbed.
+    tm.t_newtran();
+    tm.t_reply(480, 'Temporarily Unavailable');
+    return exit();
+  }
+  dropPath(received);
+  route_relay(true);
+  return exit();
+}
+
+/**
+ * Forgets lookup()'s Path: the next hop becomes `destination`, and the path
+ * vector, which tm would still send as a Route naming the dead node's
+ * private socket, is cleared. No KEMI function resets the path vector
+ * alone; pv's static branch does (sbranch_set_ruri: core set_path_vector
+ * with the static branch's empty path resets it), setting the R-URI and $du
+ * from the branch. The static branch is per process and outlives the
+ * message, so it is emptied before and after.
+ */
+function dropPath(destination: string): void {
+  pvx.sbranch_reset();
+  pv.sets('$sbranch(uri)', String(kx.get_ruri()));
+  pv.sets('$sbranch(dst_uri)', destination);
+  pvx.sbranch_set_ruri();
+  pvx.sbranch_reset();
+}
+
+/** The received parameter of a Path entry, unescaped as path.ts escapes it. */
+function receivedOf(hop: string): string | null {
+  const match = /;received=([^;>]+)/.exec(hop);
+  return match === null ? null : match[1]!.replace(/%3B/gi, ';').replace(/%3D/gi, '=');
+}
+
+/** A peer's private socket (isPeer) that dispatcher has not marked inactive
+ * or disabled (by probing, or dispatcher.set_state over RPC). */
+export function isActivePeer(hop: string): boolean {
+  return dispatcher.ds_is_from_list_uri(DISPATCHER.trustedPeers, DS_MATCH.ignoreProto | DS_MATCH.activeOnly, hop);
 }
 
 /** The next hop (a URI) is a peer node's private socket (set 2, address and port). */

@@ -51,6 +51,8 @@ export const NATIVE_NAME: Readonly<Record<string, string | null>> = {
   'dispatcher.ds_is_from_list_mode': 'ds_is_from_list',
   'dispatcher.ds_is_from_list_uri': 'ds_is_from_list',
   'pv.get': '$pv',
+  // KSR.pv.sets('$sbranch(uri)', v): an assignment to the PV in native cfg.
+  'pv.sets': '$pv=',
   'corex.has_ruri_user': '$rU',
   'htable.sht_seti': '$sht',
   'htable.sht_get': '$sht',
@@ -211,6 +213,7 @@ export function readCfgBlocks(text: string, tsBlocks: ReadonlySet<string>): Map<
       if (new RegExp(`\\${pv}\\b`).test(body)) calls.add(pv === '$pp' || pv === '$hu' || pv === '$tcp' || pv === '$avp' ? '$pv' : pv);
     }
     if (/\$sht\(/.test(body)) calls.add('$sht');
+    if (/\$sbranch\([^)]*\)\s*=(?!=)/.test(body)) calls.add('$pv=');
     if (/\$shtinc\(/.test(body)) calls.add('$shtinc');
     raw.set(name, { calls, routes });
   }

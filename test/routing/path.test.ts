@@ -208,6 +208,75 @@ describe('a contact this node holds is called directly, whatever the transport; 
   });
 });
 
+describe('node A is dead: node B, which has A’s bindings, reaches what it can itself', () => {
+  /** Node B's dispatcher has marked node A inactive, as probing does when A's OPTIONS go unanswered. */
+  function nodeBWithADead(): Kamailio {
+    const b = nodeB();
+    b.dispatcher.setState(`sip:${NODE_A}:5070`, 'inactive');
+    return b;
+  }
+
+  it('a UDP subscriber of node A is called by node B itself, from its public socket, without A’s Path', () => {
+    const a = nodeA();
+    register(a, FROM_CLIENT_UDP);
+    const b = nodeBWithADead();
+    replicate(a, b);
+    const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
+    expect(out.end).toBe('exit');
+    expect(out.relays).toHaveLength(1);
+    expect(out.relay?.destination).toEqual({ proto: 'udp', host: CLIENT, port: 32000 });
+    expect(out.relay?.socket.name).toBe('public_socket');
+    // Neither the dead node's private socket (a Route from the path vector) nor a media server's preloaded Route.
+    expect(headerValues(out.relay!.message, 'Route')).toEqual([]);
+    expect(out.relay!.message).not.toContain(`${NODE_A}:5070`);
+    // As for a contact node B holds: anchored in B's rtpengine, record-routed by B, failures handled.
+    expect(out.rtpengine.map((c) => c.flags)).toEqual([OFFER_TO_CLIENT]);
+    expect(headerValues(out.relay!.message, 'Record-Route')[0]).toContain(`${PUBLIC_IP}:5060`);
+    expect(out.callbacks.failure).not.toBeNull();
+    // The static branch is left empty for the next message of this worker.
+    expect(b.request(mediaServerInvite('nobody', NODE_B), FROM_MEDIA_UDP).reply?.code).toBe(404);
+  });
+
+  it('a TCP subscriber of node A gets 480 at once: the connection died with A, and no node may open one', () => {
+    const a = nodeA();
+    register(a, FROM_CLIENT_TCP);
+    const b = nodeBWithADead();
+    replicate(a, b);
+    const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
+    expect(out.replies.map((r) => `${r.code} ${r.reason}`)).toEqual(['480 Temporarily Unavailable']);
+    expect(out.relays).toEqual([]);
+    expect(out.rtpengine).toEqual([]);
+  });
+
+  it('a WebSocket subscriber of node A gets 480 too', () => {
+    const a = nodeA();
+    register(a, { proto: 'wss', source: `${CLIENT}:50123`, socket: 'public_webrtc_socket' }, { contact: '<sip:abc123@df7jal23ls0d.invalid;transport=ws>' });
+    const b = nodeBWithADead();
+    replicate(a, b);
+    expect(b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP).reply?.code).toBe(480);
+  });
+
+  it('a binding whose Path to node A names no client address gets 480: there is nowhere else to send it', () => {
+    const a = nodeA();
+    register(a, FROM_CLIENT_UDP);
+    const b = nodeBWithADead();
+    for (const binding of a.location.lookup('alice')) b.location.upsert({ ...binding, path: `<sip:${NODE_A}:5070;lr>` });
+    const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
+    expect(out.reply?.code).toBe(480);
+    expect(out.relays).toEqual([]);
+  });
+
+  it('once probing marks node A active again, its subscribers are handed to it as before', () => {
+    const a = nodeA();
+    register(a, FROM_CLIENT_UDP);
+    const b = nodeBWithADead();
+    replicate(a, b);
+    b.dispatcher.setState(`sip:${NODE_A}:5070`, 'active');
+    const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
+    expect(out.relay?.destination).toEqual({ proto: 'udp', host: NODE_A, port: 5070 });
+  });
+});
+
 describe('the peers do not open a relay', () => {
   it('a client’s in-dialog request routed to a peer node’s private port is refused', () => {
     const b = nodeB();
