@@ -58,6 +58,9 @@ export const SUBSCRIBER_TABLE = 'subscriber';
  * node that answered a command, even with an error; unset when none did. */
 export const RTPENGINE_NODE_AVP = '$avp(rtpengine_node)';
 
+/** The peer a call was handed to (peer.ts route_handover), for its failure route. */
+export const HANDOVER_PEER_AVP = '$avp(handover_peer)';
+
 /** htable of banned source IPs (kamailio.cfg: `ipban=>...;autoexpire=...`). */
 export const BAN_TABLE = 'ipban';
 

@@ -22,10 +22,11 @@ import * as rr from '../ksr/generated/rr';
 import * as sl from '../ksr/generated/sl';
 import * as tm from '../ksr/generated/tm';
 import { exit } from '../ksr';
-import { DISPATCHER, DS_MATCH, SOCKET } from './config';
-import { receivedOnPrivatePort } from './message';
+import { ON_HANDOVER_FAILURE } from './callbacks';
+import { DISPATCHER, DS_MATCH, HANDOVER_PEER_AVP, SOCKET } from './config';
+import { readRequest, receivedOnPrivatePort } from './message';
 import { IP_LITERAL_HOST } from './nexthop';
-import { destinationProto } from './proto';
+import { protoOf } from './proto';
 import { route_relay } from './relay';
 
 /**
@@ -53,8 +54,9 @@ export function route_from_peer(): void {
 /**
  * Another node: lookup() chose a contact whose Path names a peer, so $du is
  * that peer's private socket and tm adds the Path as Route. Relayed as it
- * is, from our private UDP socket: no Record-Route, no rtpengine, no
- * callbacks. The owning node anchors the media, record-routes the dialog for
+ * is, from our private UDP socket: no Record-Route, no rtpengine, no reply
+ * callback; only a failure route for a peer that does not answer at all
+ * (ksr_failure_handover). The owning node anchors the media, record-routes the dialog for
  * both the media server and the client, and answers for the client; this
  * node stays in the INVITE transaction only (the replies come back through
  * it by Via). So in-dialog requests go straight between the media server and
@@ -62,13 +64,50 @@ export function route_from_peer(): void {
  * open-relay check in dialog.ts stays: a client's dialogs are with media
  * servers only).
  */
-export function route_handover(): never {
+export function route_handover(hop: string): never {
   corex.set_send_socket_name(SOCKET.privateUdp);
   // A Route the media server preloaded; the Path is added by tm from the
   // lookup's path vector, not as a header of this message.
   hdr.remove('Route');
+  pv.sets(HANDOVER_PEER_AVP, hop);
+  tm.t_on_failure(ON_HANDOVER_FAILURE);
   tm.t_relay();
   return exit();
+}
+
+/**
+ * failure_route[HANDOVER_FAILURE]: the peer a call was handed to sent
+ * nothing back, not even the 100 Trying a living node sends at once, for
+ * fr_timer (5 s): it died before probing noticed (up to ~15 s, see
+ * route_past_dead_peer). Without this the call would fail with tm's 408;
+ * instead the peer is marked inactive, so the calls that follow go past it
+ * at once, and this one goes on as route_past_dead_peer sends it. Any reply
+ * from the peer (its client's 486, a 408 its own timer made) goes back as
+ * it is, and so does a cancelled call.
+ */
+export function ksr_failure_handover(): void {
+  if (tm.t_is_canceled() || tm.t_get_status_code() !== 408 || tm.t_branch_replied()) return;
+  const peer = String(pv.get(HANDOVER_PEER_AVP));
+  markInactive(peer);
+  // A failure route runs for the request, often in tm's timer process: what
+  // route_relay reads about it is read again here.
+  readRequest();
+  route_past_dead_peer(peer, true);
+}
+
+/**
+ * Marks the peer inactive (and probing: its next answer to dispatcher's
+ * OPTIONS makes it active again). ds_mark_dst_state() marks the destination
+ * $xavp(_dsdst_[0]) names, which ds_select_dst() fills; a hand-over's peer
+ * came from lookup(), so the routing names it there: its group, and its URI
+ * as dispatcher.list writes it (sip:LOCAL_IP:PRIVATE_PORT, README "More than
+ * one node"; ds_update_state compares the URI as a string). `$xavp(x=>k)`
+ * adds a new x[0], `$xavp(x[0]=>k)` a field to it (pv_set_xavp).
+ */
+function markInactive(peer: string): void {
+  pv.sets('$xavp(_dsdst_=>uri)', peer.replace(/;.*$/, ''));
+  pv.seti('$xavp(_dsdst_[0]=>grp)', DISPATCHER.trustedPeers);
+  dispatcher.ds_mark_dst_state('ip');
 }
 
 /**
@@ -99,16 +138,19 @@ export function route_handover(): never {
  *   The same for a Path without a received address (none this routing
  *   writes has none): there is nowhere to send it.
  */
-export function route_past_dead_peer(hop: string): never {
+export function route_past_dead_peer(hop: string, inFailureRoute = false): never {
   const received = receivedOf(hop);
-  if (received === null || destinationProto(received) !== 'udp') {
-    // Statefully, so the media server's retransmissions are absorbed.
-    tm.t_newtran();
+  if (received === null || protoOf(received) !== 'udp') {
+    // Statefully, so the media server's retransmissions are absorbed (a
+    // failure route has its transaction already).
+    if (!inFailureRoute) tm.t_newtran();
     tm.t_reply(480, 'Temporarily Unavailable');
     return exit();
   }
   dropPath(received);
-  route_relay(true);
+  // In the failure route the hand-over already removed a preloaded Route
+  // (its lumps are the failed request's): not twice.
+  route_relay(true, inFailureRoute);
   return exit();
 }
 

@@ -19,7 +19,9 @@
  * - node A dies (SIGKILL) with bob registered over UDP and alice over TCP
  *   there: once node B's dispatcher probing marks A inactive (measured and
  *   printed), a call for bob sent to node B reaches him from node B's own
- *   public socket, and one for alice gets 480 (her connection died with A).
+ *   public socket, and one for alice gets 480 (her connection died with A);
+ *   in the window before probing notices, a call handed to A fails over the
+ *   same way after fr_timer (node B's failure route marks A inactive).
  *
  * Run with the TypeScript bundle and with its native twin
  * (bench/native/routing.cfg, as `-A WITH_NATIVE_ROUTING` includes it).
@@ -368,4 +370,33 @@ describe.each(['typescript', 'native'] as const)('calls reach a subscriber throu
     console.log(`[${engine}] after detection: bob's INVITE at bob in ${inviteMs} ms, alice's 480 in ${Date.now() - aliceSentAt} ms`);
     expect(connectionsToAlice).toBe(0);
   }, 40_000);
+
+  it('a call handed to the dead node A before probing noticed: after fr_timer node B marks A inactive and calls bob itself, alice gets 480', async () => {
+    // The window before B's probe notices: A still counts as active at B.
+    const peerA = `sip:${NODE_A_IP}:${a!.ports.private}`;
+    await b!.rpc('dispatcher.set_state', 'a', '2', peerA);
+    expect(a!.daemon.isRunning()).toBe(false);
+    const from = `<sip:ms@${DOMAIN}>;tag=${newTag()}`;
+    const bobCall = `window-${newTag()}@${MEDIA_IP}`;
+    const aliceCall = `window-tcp-${newTag()}@${MEDIA_IP}`;
+    const sentAt = Date.now();
+    media!.send(mediaRequest(media!, 'INVITE', `sip:bob@${DOMAIN}`, { callId: bobCall, from, to: `<sip:bob@${DOMAIN}>`, cseq: 1, body: offerSdp(MEDIA_IP, 30012) }), b!.ports.private, NODE_B_IP);
+    media!.send(mediaRequest(media!, 'INVITE', `sip:alice@${DOMAIN}`, { callId: aliceCall, from, to: `<sip:alice@${DOMAIN}>`, cseq: 1, body: offerSdp(MEDIA_IP, 30014) }), b!.ports.private, NODE_B_IP);
+
+    const invite = await bob!.wait((m) => m.method === 'INVITE' && m.header('call-id') === bobCall, 8000);
+    expect(invite, 'the INVITE at bob').not.toBeNull();
+    const bobMs = Date.now() - sentAt;
+    expect(bob!.receivedFrom[bob!.received.indexOf(invite!)]).toBe(`${NODE_B_IP}:${b!.ports.sip}`);
+    expect(invite!.header('Route')).toBeUndefined();
+    expect(invite!.raw).not.toContain(NODE_A_IP);
+    expect(invite!.headerValues('Via')[0]).toContain(`127.0.0.2:${b!.ports.sip}`);
+    bob!.send(replyTo(invite!, 486, 'Busy Here'), b!.ports.sip, NODE_B_IP);
+    expect((await media!.wait((m) => m.status === 486 && m.header('call-id') === bobCall, 5000))?.status).toBe(486);
+
+    const final = await media!.wait((m) => (m.status ?? 0) >= 200 && m.header('call-id') === aliceCall, 8000);
+    expect(final?.status).toBe(480);
+    // Marked by the failed hand-over (or by a probe meanwhile): inactive either way.
+    expect(await b!.rpc('dispatcher.list')).toMatch(new RegExp(`URI: ${peerA}\\s+FLAGS: I`));
+    console.log(`[${engine}] before detection: bob's INVITE at bob after ${bobMs} ms (fr_timer 5 s), alice's 480 after ${Date.now() - sentAt} ms`);
+  }, 30_000);
 });
