@@ -56,8 +56,9 @@ export function route_from_peer(): void {
  * that peer's private socket and tm adds the Path as Route. Relayed as it
  * is, from our private UDP socket: no Record-Route, no rtpengine, no reply
  * callback; only a failure route for a peer that does not answer at all
- * (ksr_failure_handover). The owning node anchors the media, record-routes the dialog for
- * both the media server and the client, and answers for the client; this
+ * (ksr_failure_handover). The owning node anchors the media, record-routes
+ * the dialog for both the media server and the client, and answers for the
+ * client; this
  * node stays in the INVITE transaction only (the replies come back through
  * it by Via). So in-dialog requests go straight between the media server and
  * the owning node, and a client's Route never has to lead to a peer (the
@@ -124,8 +125,11 @@ function markInactive(peer: string): void {
  *   replicated binding is all it needs. A balancer whose UDP DNAT/SNAT is
  *   stateless (the scale-out stack's) sends every node's packets out as
  *   PUBLIC_IP:SIP_PORT, the address and port the client's NAT binding
- *   knows, and the client's answers to that address now reach a living
- *   node by the balancer's flow hash. Behind a stateful NAT (README "More
+ *   knows. The client answers to PUBLIC_IP:SIP_PORT (our Via), which the
+ *   balancer hashes to a living node: this one when only two nodes are
+ *   left; with more, another node may get the answers and drop them (a
+ *   reply of no transaction of its own, reply.ts) unless the balancer keeps
+ *   the client's flow on the node that sent to it. Behind a stateful NAT (README "More
  *   than one node") the INVITE leaves from another port, and a strict home
  *   NAT drops it: the call then fails after fr_timer, as the hand-over would
  *   have, and the client's next REGISTER (through a living node) repairs it.
@@ -178,7 +182,8 @@ function receivedOf(hop: string): string | null {
 }
 
 /** A peer's private socket (isPeer) that dispatcher has not marked inactive
- * or disabled (by probing, or dispatcher.set_state over RPC). */
+ * or disabled: by probing, by a hand-over it never answered
+ * (ksr_failure_handover), or by dispatcher.set_state over RPC. */
 export function isActivePeer(hop: string): boolean {
   return dispatcher.ds_is_from_list_uri(DISPATCHER.trustedPeers, DS_MATCH.ignoreProto | DS_MATCH.activeOnly, hop);
 }
