@@ -102,8 +102,9 @@ function next(k: Engine, target: Target): number {
 }
 
 function mark(k: Engine, state: string): number {
+  // dispatch.c ds_mark_dst: the group (an integer) and the URI of $xavp(_dsdst_[0]), both needed.
   const current = k.ctx.xavps.get(XAVP)?.[0];
-  if (!current) return -1;
+  if (!current || typeof current.get('grp') !== 'number' || current.get('uri') === undefined) return -1;
   const s = state.toLowerCase();
   const st: DsState = s.includes('d') ? 'disabled' : s.includes('i') ? 'inactive' : s.includes('p') ? 'probing' : 'active';
   k.dispatcher.setState(String(current.get('uri')), st);

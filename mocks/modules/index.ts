@@ -13,6 +13,7 @@ import maxfwd from './maxfwd.ts';
 import nathelper from './nathelper.ts';
 import pike from './pike.ts';
 import pv from './pv.ts';
+import pvx from './pvx.ts';
 import registrar from './registrar.ts';
 import rr from './rr.ts';
 import rtpengine from './rtpengine.ts';
@@ -27,7 +28,7 @@ import { websocket, xhttp } from './websocket.ts';
 
 export function allModules(env: EnvMap): ModuleDef[] {
   return [
-    core, pv, hdr, textops, textopsx, sl, tm, tmx, rr, siputils, maxfwd, sanity, corex, kxModule(env), htable, pike,
+    core, pv, pvx, hdr, textops, textopsx, sl, tm, tmx, rr, siputils, maxfwd, sanity, corex, kxModule(env), htable, pike,
     rtpengine, nathelper, registrar, auth, authDb, dispatcher, dmq, websocket, xhttp,
   ];
 }

@@ -75,6 +75,9 @@ export default defineModule('tm', (k) => {
       return rc(armed !== null);
     },
     t_is_canceled: (): number => rc(k.ctx.tx?.canceled ?? false),
+    // tm_mod.c t_branch_replied: in a failure route, whether the failed branch
+    // received any reply (uac last_received, a 100 included); -1 elsewhere.
+    t_branch_replied: (): number => rc(k.ctx.route === 'failure' && k.ctx.failedBranchReplied),
     t_get_status_code(): number {
       const ctx = k.ctx;
       if (ctx.route === 'failure' && ctx.reply?.start.kind === 'reply') return ctx.reply.start.status;

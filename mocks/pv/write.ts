@@ -20,16 +20,23 @@ export function writePv(k: Engine, ctx: MsgContext, spec: string, value: string 
       else ctx.avps.set(inner ?? '', [value, ...(ctx.avps.get(inner ?? '') ?? [])]);
       return;
     case 'xavp': {
-      const [root, key] = splitArrow(inner ?? '', '$xavp');
+      // pv_xavp.c pv_set_xavp: $xavp(a=>b) = v adds a new root item a (at the
+      // head, so it becomes a[0]) holding b; $xavp(a[0]=>b) = v adds b to the
+      // existing a[0] (nothing when there is none). Other indexes are not modelled.
+      const [rootSpec, key] = splitArrow(inner ?? '', '$xavp');
+      const indexed = /^(.*)\[0\]$/.exec(rootSpec);
+      const root = indexed ? indexed[1]! : rootSpec;
+      if (/[[\]]/.test(root) || /[[\]]/.test(key)) throw new Error(`mock KSR: ${spec}: only no index or [0] on the root is modelled`);
       const list = ctx.xavps.get(root) ?? [];
       if (value === null) {
         list[0]?.delete(key);
         return;
       }
-      const first = list[0] ?? new Map<string, string | number>();
-      first.set(key, value);
-      if (list.length === 0) list.push(first);
-      ctx.xavps.set(root, list);
+      if (indexed) {
+        list[0]?.set(key, value);
+        return;
+      }
+      ctx.xavps.set(root, [new Map<string, string | number>([[key, value]]), ...list]);
       return;
     }
     case 'sht': {
@@ -53,6 +60,12 @@ export function writePv(k: Engine, ctx: MsgContext, spec: string, value: string 
     }
     case 'du':
       ctx.dstUri = value === null || value === '' ? null : requireUri(String(value), spec);
+      return;
+    case 'sbranch':
+      // pv_branch.c pv_set_sbranch: the static branch's fields; only uri and dst_uri are modelled.
+      if (inner === 'uri') k.sbranch.uri = value === null || value === '' ? null : requireUri(String(value), spec);
+      else if (inner === 'dst_uri') k.sbranch.dstUri = value === null || value === '' ? null : requireUri(String(value), spec);
+      else throw new Error(`mock KSR: ${spec} is not modelled (uri and dst_uri are)`);
       return;
     case 'fs':
     case 'fsn': {

@@ -72,6 +72,8 @@ export class MsgContext {
   armed: Armed = { failure: null, onreply: null, branch: null, branchFailure: null };
   tx: Transaction | null = null;
   drop = false;
+  /** In a failure route: whether the failed branch received any reply, a 100 included (t_branch_replied). */
+  failedBranchReplied = false;
   /** The reply being processed in onreply/reply routes, or the winning one in a failure route. */
   reply: SipMessage | null = null;
   /** Authorization header accepted by auth_check (consume_credentials removes it). */

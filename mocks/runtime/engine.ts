@@ -48,6 +48,8 @@ export class Engine {
   readonly transactions = new TransactionTable();
   /** $var values: per process in Kamailio, so they survive from one message to the next. */
   readonly vars = new Map<string, string | number>();
+  /** pv's static branch ($sbranch, sbranch_*): a per-process static in pv_branch.c, kept across messages. */
+  readonly sbranch: { uri: string | null; dstUri: string | null } = { uri: null, dstUri: null };
   /** core ser_error / prev_ser_error: per process too (see ser-error.ts). */
   readonly serError = new SerError();
   /** Connections websocket.handle_handshake() upgraded, by wsKey(); websocket:closed runs for these only. */

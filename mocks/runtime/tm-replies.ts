@@ -81,7 +81,7 @@ export function handleReply(k: Engine, tx: Transaction, branch: Branch, reply: S
     if (!tx.finalSent || tx.uasStatus < 300) run.forwarded = forward(tx, last, rec);
     return run;
   }
-  return failure(k, tx, reply, last, rec, run);
+  return failure(k, tx, branch, reply, last, rec, run);
 }
 
 /** A branch that got no final reply before fr_timer: tm fakes a local 408. */
@@ -92,11 +92,11 @@ export function handleTimeout(k: Engine, tx: Transaction, branch: Branch, rec: R
     .map((name) => req.all(name)[0])
     .filter((h) => h !== undefined);
   const reply = new SipMessage({ kind: 'reply', version: 'SIP/2.0', status: 408, reason: 'Request Timeout' }, headers, '');
-  return failure(k, tx, reply, null, rec, { routes: [], forwarded: null, dropped: false });
+  return failure(k, tx, branch, reply, null, rec, { routes: [], forwarded: null, dropped: false });
 }
 
 /** `received` is the reply's context (null for tm's local 408), relayed when the failure route does nothing. */
-function failure(k: Engine, tx: Transaction, reply: SipMessage, received: MsgContext | null, rec: Recorded, run: ReplyRun): ReplyRun {
+function failure(k: Engine, tx: Transaction, branch: Branch, reply: SipMessage, received: MsgContext | null, rec: Recorded, run: ReplyRun): ReplyRun {
   const before = tx.branches.length;
   const repliesBefore = tx.uasReplies.length;
   const name = tx.armed.failure;
@@ -104,6 +104,8 @@ function failure(k: Engine, tx: Transaction, reply: SipMessage, received: MsgCon
     const ctx = tx.request.fork('failure', rec);
     ctx.reply = reply;
     ctx.dstUri = null;
+    // tm uac.last_received: any reply relayed on the branch, a 100 Trying included.
+    ctx.failedBranchReplied = branch.replies.length > 0;
     // the failure route must arm itself again for a further failover
     ctx.armed = { ...tx.armed, failure: null };
     tx.armed.failure = null;

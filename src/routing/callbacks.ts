@@ -15,3 +15,4 @@ export function callback<R extends CallbackRoute>(route: R, name: EntryPoint): K
 
 export const ON_MEDIA_REPLY = callback('reply', 'ksr_onreply_manage');
 export const ON_CALL_FAILURE = callback('failure', 'ksr_failure_manage');
+export const ON_HANDOVER_FAILURE = callback('failure', 'ksr_failure_handover');

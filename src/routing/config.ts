@@ -47,6 +47,8 @@ export const DISPATCHER = {
 export const DS_MATCH = {
   ignorePort: 1,
   ignoreProto: 2,
+  /** Only a destination not marked inactive or disabled (ds_skip_dst). */
+  activeOnly: 4,
 } as const;
 
 export const LOCATION_TABLE = 'location';
@@ -55,6 +57,9 @@ export const SUBSCRIBER_TABLE = 'subscriber';
 /** kamailio.cfg modparam("rtpengine", "rtp_inst_pvar"): set to the rtpengine
  * node that answered a command, even with an error; unset when none did. */
 export const RTPENGINE_NODE_AVP = '$avp(rtpengine_node)';
+
+/** The peer a call was handed to (peer.ts route_handover), for its failure route. */
+export const HANDOVER_PEER_AVP = '$avp(handover_peer)';
 
 /** htable of banned source IPs (kamailio.cfg: `ipban=>...;autoexpire=...`). */
 export const BAN_TABLE = 'ipban';

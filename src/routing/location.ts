@@ -10,7 +10,7 @@ import * as tm from '../ksr/generated/tm';
 import { exit } from '../ksr';
 import { LOCATION_TABLE, SUBSCRIBER_TABLE } from './config';
 import { nextHop } from './nexthop';
-import { isPeer, route_from_peer, route_handover } from './peer';
+import { isActivePeer, isPeer, route_from_peer, route_handover, route_past_dead_peer } from './peer';
 import { route_relay } from './relay';
 
 export function route_location(): void {
@@ -30,10 +30,12 @@ export function route_location(): void {
     }
     exit();
   }
-  if (isPeer(nextHop())) {
+  const hop = nextHop();
+  if (isPeer(hop)) {
     // The contact's Path: another node took its REGISTER and holds its
     // connection, or the NAT flow its UDP is pinned to.
-    route_handover();
+    if (isActivePeer(hop)) route_handover(hop);
+    route_past_dead_peer(hop);
   }
   route_relay(true);
 }

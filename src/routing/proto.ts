@@ -11,7 +11,12 @@ export type Proto = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'sctp';
 const TRANSPORT_PARAM = /;transport=([a-z]+)/i;
 
 export function destinationProto(hop: string = nextHop()): Proto {
-  const match = TRANSPORT_PARAM.exec(hop);
+  return protoOf(hop);
+}
+
+/** The transport a SIP URI names (its transport parameter), UDP without one. */
+export function protoOf(uri: string): Proto {
+  const match = TRANSPORT_PARAM.exec(uri);
   return match === null ? 'udp' : (match[1]!.toLowerCase() as Proto);
 }
 

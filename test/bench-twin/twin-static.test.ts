@@ -49,6 +49,6 @@ describe('bench/native/routing.cfg is the twin of src/routing', () => {
 
   it('arms the native twins of the TypeScript callbacks', () => {
     expect([...cfgText.matchAll(/t_on_reply\("(\w+)"\)/g)].map((m) => m[1])).toEqual(['MANAGE_REPLY']);
-    expect(new Set([...cfgText.matchAll(/t_on_failure\("(\w+)"\)/g)].map((m) => m[1]))).toEqual(new Set(['MANAGE_FAILURE']));
+    expect(new Set([...cfgText.matchAll(/t_on_failure\("(\w+)"\)/g)].map((m) => m[1]))).toEqual(new Set(['MANAGE_FAILURE', 'HANDOVER_FAILURE']));
   });
 });

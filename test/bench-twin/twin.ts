@@ -50,7 +50,11 @@ export const NATIVE_NAME: Readonly<Record<string, string | null>> = {
   'dmq.handle_message': 'dmq_handle_message',
   'dispatcher.ds_is_from_list_mode': 'ds_is_from_list',
   'dispatcher.ds_is_from_list_uri': 'ds_is_from_list',
+  'dispatcher.ds_mark_dst_state': 'ds_mark_dst',
   'pv.get': '$pv',
+  // KSR.pv.sets('$sbranch(uri)', v) / seti: an assignment to the PV in native cfg.
+  'pv.sets': '$pv=',
+  'pv.seti': '$pv=',
   'corex.has_ruri_user': '$rU',
   'htable.sht_seti': '$sht',
   'htable.sht_get': '$sht',
@@ -94,6 +98,7 @@ export function nativeBlockName(tsName: string): string {
     ksr_request_route: 'request_route',
     ksr_reply_route: 'reply_route',
     ksr_failure_manage: 'failure_route[MANAGE_FAILURE]',
+    ksr_failure_handover: 'failure_route[HANDOVER_FAILURE]',
     ksr_onreply_manage: 'onreply_route[MANAGE_REPLY]',
     ksr_xhttp_event: 'event_route[xhttp:request]',
     ksr_websocket_event: 'event_route[websocket:closed]',
@@ -206,11 +211,14 @@ export function readCfgBlocks(text: string, tsBlocks: ReadonlySet<string>): Map<
     if (/\buri\s*==\s*myself\b/.test(body)) calls.add('uri==myself');
     if (/\bsrc_ip\s*==\s*myself\b/.test(body)) calls.add('src_ip==myself');
     if (/\bproto\s*[!=]=/.test(body)) calls.add('proto');
+    // PV writes ($pv=) are not reads of the PV.
+    const reads = body.replace(/\$(?:sbranch|avp|xavp)\([^)]*\)\s*=(?!=)/g, '=');
     for (const pv of ['$si', '$sp', '$su', '$ua', '$du', '$ru', '$Rn', '$rU', '$rm', '$hdr', '$pp', '$hu', '$tcp', '$avp']) {
       // KSR.pv.get('$pp') / ('$hu') / ('$tcp(c_si)'), pv.is_null('$avp(x)') read these through pv: one name for all.
-      if (new RegExp(`\\${pv}\\b`).test(body)) calls.add(pv === '$pp' || pv === '$hu' || pv === '$tcp' || pv === '$avp' ? '$pv' : pv);
+      if (new RegExp(`\\${pv}\\b`).test(reads)) calls.add(pv === '$pp' || pv === '$hu' || pv === '$tcp' || pv === '$avp' ? '$pv' : pv);
     }
     if (/\$sht\(/.test(body)) calls.add('$sht');
+    if (/\$(?:sbranch|avp|xavp)\([^)]*\)\s*=(?!=)/.test(body)) calls.add('$pv=');
     if (/\$shtinc\(/.test(body)) calls.add('$shtinc');
     raw.set(name, { calls, routes });
   }

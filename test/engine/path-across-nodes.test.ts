@@ -15,7 +15,13 @@
  * - bob registers over UDP with node B (his flow is pinned to node B, so node
  *   B's Path too); the media server calls him through node A, which hands
  *   the call to node B, which sends it to bob from its public socket; only
- *   node B keeps bob's NAT binding open (nathelper's keepalive, every 30 s).
+ *   node B keeps bob's NAT binding open (nathelper's keepalive, every 30 s);
+ * - node A dies (SIGKILL) with bob registered over UDP and alice over TCP
+ *   there: once node B's dispatcher probing marks A inactive (measured and
+ *   printed), a call for bob sent to node B reaches him from node B's own
+ *   public socket, and one for alice gets 480 (her connection died with A);
+ *   in the window before probing notices, a call handed to A fails over the
+ *   same way after fr_timer (node B's failure route marks A inactive).
  *
  * Run with the TypeScript bundle and with its native twin
  * (bench/native/routing.cfg, as `-A WITH_NATIVE_ROUTING` includes it).
@@ -311,4 +317,86 @@ describe.each(['typescript', 'native'] as const)('calls reach a subscriber throu
     },
     40_000,
   );
+
+  // Last: node A is dead from here on.
+  it('node A dies: bob (UDP at A) is called by node B itself once probing marks A inactive, alice (TCP at A) gets 480', async () => {
+    // bob moves to node A (his flow now pinned there), alice is still on her connection to node A.
+    expect(await bob!.register({ host: NODE_A_IP, sipPort: a!.ports.sip, domain: DOMAIN }, BOB)).toBe(200);
+    const pathOfA = `sip:${NODE_A_IP}:${a!.ports.private};lr;received=sip:${BOB_IP}:${bob!.port}>`;
+    await eventually('bob’s binding on node B names node A’s Path', async () => (await contactsOf(b!, 'bob')).includes(pathOfA));
+    const peerA = `sip:${NODE_A_IP}:${a!.ports.private}`;
+    const flagsOfA = async (): Promise<string> => {
+      const list = await b!.rpc('dispatcher.list');
+      const at = list.indexOf(`URI: ${peerA}`);
+      return at < 0 ? '' : (/FLAGS: (\w+)/.exec(list.slice(at))?.[1] ?? '');
+    };
+    expect(await flagsOfA()).toMatch(/^A/);
+
+    // A crash: no goodbye to anyone.
+    const diedAt = Date.now();
+    process.kill(-a!.daemon.pid, 'SIGKILL');
+    await a!.daemon.exited;
+    // ds_ping_interval 10 s + an OPTIONS unanswered for fr_timer 5 s: 15 s at worst.
+    await eventually('node B’s dispatcher marks node A inactive', async () => (await flagsOfA()).startsWith('I'), 20_000);
+    const detectedMs = Date.now() - diedAt;
+    console.log(`[${engine}] node A killed: node B marked it inactive after ${detectedMs} ms (flags ${await flagsOfA()})`);
+
+    const callId = `dead-owner-${newTag()}@${MEDIA_IP}`;
+    const from = `<sip:ms@${DOMAIN}>;tag=${newTag()}`;
+    const sentAt = Date.now();
+    media!.send(mediaRequest(media!, 'INVITE', `sip:bob@${DOMAIN}`, { callId, from, to: `<sip:bob@${DOMAIN}>`, cseq: 1, body: offerSdp(MEDIA_IP, 30008) }), b!.ports.private, NODE_B_IP);
+    const invite = await bob!.wait((m) => m.method === 'INVITE' && m.header('call-id') === callId, 3000);
+    expect(invite, 'the INVITE at bob').not.toBeNull();
+    const inviteMs = Date.now() - sentAt;
+    // From node B's public UDP socket: PUBLIC_IP:SIP_PORT behind the balancer.
+    expect(bob!.receivedFrom[bob!.received.indexOf(invite!)]).toBe(`${NODE_B_IP}:${b!.ports.sip}`);
+    const vias = invite!.headerValues('Via');
+    expect(vias).toHaveLength(2);
+    expect(vias[0]).toContain(`127.0.0.2:${b!.ports.sip}`);
+    // The dead node's Path is gone: no Route naming its private socket.
+    expect(invite!.header('Route')).toBeUndefined();
+    expect(invite!.raw).not.toContain(NODE_A_IP);
+    expect(invite!.headerValues('Record-Route').join(',')).toContain(`${NODE_B_IP}:${b!.ports.private}`);
+    // Anchored in node B's rtpengine.
+    expect(/^c=IN IP4 (\S+)/m.exec(invite!.body)?.[1]).not.toBe(MEDIA_IP);
+    bob!.send(replyTo(invite!, 486, 'Busy Here'), b!.ports.sip, NODE_B_IP);
+    expect((await media!.wait((m) => m.status === 486 && m.header('call-id') === callId, 5000))?.status).toBe(486);
+
+    const aliceCall = `dead-owner-tcp-${newTag()}@${MEDIA_IP}`;
+    const aliceSentAt = Date.now();
+    media!.send(mediaRequest(media!, 'INVITE', `sip:alice@${DOMAIN}`, { callId: aliceCall, from, to: `<sip:alice@${DOMAIN}>`, cseq: 1, body: offerSdp(MEDIA_IP, 30010) }), b!.ports.private, NODE_B_IP);
+    const final = await media!.wait((m) => (m.status ?? 0) >= 200 && m.header('call-id') === aliceCall, 3000);
+    expect(final?.status).toBe(480);
+    console.log(`[${engine}] after detection: bob's INVITE at bob in ${inviteMs} ms, alice's 480 in ${Date.now() - aliceSentAt} ms`);
+    expect(connectionsToAlice).toBe(0);
+  }, 40_000);
+
+  it('a call handed to the dead node A before probing noticed: after fr_timer node B marks A inactive and calls bob itself, alice gets 480', async () => {
+    // The window before B's probe notices: A still counts as active at B.
+    const peerA = `sip:${NODE_A_IP}:${a!.ports.private}`;
+    await b!.rpc('dispatcher.set_state', 'a', '2', peerA);
+    expect(a!.daemon.isRunning()).toBe(false);
+    const from = `<sip:ms@${DOMAIN}>;tag=${newTag()}`;
+    const bobCall = `window-${newTag()}@${MEDIA_IP}`;
+    const aliceCall = `window-tcp-${newTag()}@${MEDIA_IP}`;
+    const sentAt = Date.now();
+    media!.send(mediaRequest(media!, 'INVITE', `sip:bob@${DOMAIN}`, { callId: bobCall, from, to: `<sip:bob@${DOMAIN}>`, cseq: 1, body: offerSdp(MEDIA_IP, 30012) }), b!.ports.private, NODE_B_IP);
+    media!.send(mediaRequest(media!, 'INVITE', `sip:alice@${DOMAIN}`, { callId: aliceCall, from, to: `<sip:alice@${DOMAIN}>`, cseq: 1, body: offerSdp(MEDIA_IP, 30014) }), b!.ports.private, NODE_B_IP);
+
+    const invite = await bob!.wait((m) => m.method === 'INVITE' && m.header('call-id') === bobCall, 8000);
+    expect(invite, 'the INVITE at bob').not.toBeNull();
+    const bobMs = Date.now() - sentAt;
+    expect(bob!.receivedFrom[bob!.received.indexOf(invite!)]).toBe(`${NODE_B_IP}:${b!.ports.sip}`);
+    expect(invite!.header('Route')).toBeUndefined();
+    expect(invite!.raw).not.toContain(NODE_A_IP);
+    expect(invite!.headerValues('Via')[0]).toContain(`127.0.0.2:${b!.ports.sip}`);
+    bob!.send(replyTo(invite!, 486, 'Busy Here'), b!.ports.sip, NODE_B_IP);
+    expect((await media!.wait((m) => m.status === 486 && m.header('call-id') === bobCall, 5000))?.status).toBe(486);
+
+    const final = await media!.wait((m) => (m.status ?? 0) >= 200 && m.header('call-id') === aliceCall, 8000);
+    expect(final?.status).toBe(480);
+    // Marked by the failed hand-over (or by a probe meanwhile): inactive either way.
+    expect(await b!.rpc('dispatcher.list')).toMatch(new RegExp(`URI: ${peerA}\\s+FLAGS: I`));
+    console.log(`[${engine}] before detection: bob's INVITE at bob after ${bobMs} ms (fr_timer 5 s), alice's 480 after ${Date.now() - sentAt} ms`);
+  }, 30_000);
 });

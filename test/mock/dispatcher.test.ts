@@ -51,6 +51,20 @@ describe('ds_select_dst and failover', () => {
     expect(r).toEqual(['sip:10.0.0.12:5090;transport=tcp', 1, -1]);
   });
 
+  it('ds_mark_dst_state marks the destination $xavp(_dsdst_[0]) names, which needs its group too', () => {
+    const r = inRoute((k) => {
+      k.pv.sets('$xavp(_dsdst_=>uri)', 'sip:10.0.0.11:5080');
+      const withoutGroup = k.dispatcher.ds_mark_dst_state('ip');
+      // $xavp(a=>b) adds a new a[0]: the group must go into the same item, a[0].
+      k.pv.seti('$xavp(_dsdst_=>grp)', 1);
+      const separateItems = k.dispatcher.ds_mark_dst_state('ip');
+      k.pv.sets('$xavp(_dsdst_[0]=>uri)', 'sip:10.0.0.11:5080');
+      const marked = k.dispatcher.ds_mark_dst_state('ip');
+      return [withoutGroup, separateItems, marked, k.dispatcher.ds_is_from_list_mode(1, 2 | 4)];
+    }, undefined, from('10.0.0.11:5080'));
+    expect(r).toEqual([-1, -1, 1, -1]);
+  });
+
   it('rotates with algorithm 4 and hashes the Call-ID with algorithm 0', () => {
     const r = inRoute((k) => {
       const rr = [0, 1, 2].map(() => (k.dispatcher.ds_select_dst(1, 4), k.pv.get('$du')));

@@ -14,6 +14,7 @@ import type maxfwd from '../../mocks/modules/maxfwd.ts';
 import type nathelper from '../../mocks/modules/nathelper.ts';
 import type pike from '../../mocks/modules/pike.ts';
 import type pv from '../../mocks/modules/pv.ts';
+import type pvx from '../../mocks/modules/pvx.ts';
 import type registrar from '../../mocks/modules/registrar.ts';
 import type rr from '../../mocks/modules/rr.ts';
 import type rtpengine from '../../mocks/modules/rtpengine.ts';
@@ -41,7 +42,7 @@ type Fns<D> = D extends ModuleDef<infer T>
  * the routing's generated facade, so the mock is tested on its own.
  */
 export type LooseKsr = Fns<typeof core> & {
-  readonly pv: Fns<typeof pv>; readonly hdr: Fns<typeof hdr>; readonly textops: Fns<typeof textops>; readonly sl: Fns<typeof sl>;
+  readonly pv: Fns<typeof pv>; readonly pvx: Fns<typeof pvx>; readonly hdr: Fns<typeof hdr>; readonly textops: Fns<typeof textops>; readonly sl: Fns<typeof sl>;
   readonly tm: Fns<typeof tm>; readonly tmx: Fns<typeof tmx>; readonly rr: Fns<typeof rr>; readonly siputils: Fns<typeof siputils>;
   readonly maxfwd: Fns<typeof maxfwd>; readonly sanity: Fns<typeof sanity>; readonly corex: Fns<typeof corex>;
   readonly kx: Fns<ReturnType<typeof kxModule>>; readonly htable: Fns<typeof htable>; readonly pike: Fns<typeof pike>;

@@ -76,3 +76,37 @@ describe('pseudo-variables', () => {
     expect(() => inRoute((k) => k.hdr.append('X-Bad: 1'))).toThrow(/trailing/);
   });
 });
+
+describe('pv’s static branch (pvx.sbranch_*)', () => {
+  it('sbranch_set_ruri makes it the request’s R-URI and $du, and fails when it has no URI', () => {
+    const r = inRoute(
+      (k) => {
+        const empty = k.pvx.sbranch_set_ruri();
+        k.pv.sets('$sbranch(uri)', 'sip:alice@192.168.1.20:5060');
+        k.pv.sets('$sbranch(dst_uri)', 'sip:203.0.113.10:32000');
+        const set = k.pvx.sbranch_set_ruri();
+        return [empty, set, k.pv.get('$ru'), k.pv.get('$du')];
+      },
+      INVITE,
+      TCP_CLIENT,
+    );
+    expect(r).toEqual([-1, 1, 'sip:alice@192.168.1.20:5060', 'sip:203.0.113.10:32000']);
+  });
+
+  it('lives in the process, not the message: sbranch_reset empties it', () => {
+    const r = inRoute(
+      (k) => {
+        k.pv.sets('$sbranch(uri)', 'sip:alice@192.168.1.20:5060');
+        k.pvx.sbranch_reset();
+        return k.pvx.sbranch_set_ruri();
+      },
+      INVITE,
+      TCP_CLIENT,
+    );
+    expect(r).toBe(-1);
+  });
+
+  it('refuses the fields it does not model', () => {
+    expect(() => inRoute((k) => k.pv.sets('$sbranch(q)', '1'), INVITE, TCP_CLIENT)).toThrow(/not modelled/);
+  });
+});

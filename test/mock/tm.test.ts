@@ -32,7 +32,7 @@ function routing(log: string[] = []) {
     },
     ksr_failure_manage() {
       const k = K();
-      log.push(`failure ${k.tm.t_get_status_code()} ${String(k.pv.get('$T_reply_code'))}`);
+      log.push(`failure ${k.tm.t_get_status_code()} ${String(k.pv.get('$T_reply_code'))} replied=${k.tm.t_branch_replied()}`);
       if (k.tm.t_is_canceled() > 0) k.x.exit();
       if (k.dispatcher.ds_next_dst() > 0) {
         k.tm.t_on_failure('ksr_failure_manage');
@@ -141,7 +141,7 @@ describe('transaction follow-ups', () => {
     const second = m.replyFromUpstream(out, 503);
     expect(second.relays).toEqual([]);
     expect(second.forwarded).toMatchObject({ code: 500, reason: 'Service Unavailable' });
-    expect(log).toEqual(['t_check_trans=-1', 'onreply 503', 'failure 503 503', 'onreply 503', 'failure 503 503']);
+    expect(log).toEqual(['t_check_trans=-1', 'onreply 503', 'failure 503 503 replied=1', 'onreply 503', 'failure 503 503 replied=1']);
   });
 
   it('reports a timeout as 408 in the failure route and to the caller when nothing else is tried', () => {
@@ -150,8 +150,21 @@ describe('transaction follow-ups', () => {
     m.dispatcher.setState('sip:10.0.0.12:5090;transport=tcp', 'disabled');
     const out = m.request(invite(), TCP_CLIENT);
     const t = m.timeout(out);
-    expect(log).toContain('failure 408 408');
+    expect(log).toContain('failure 408 408 replied=-1');
     expect(t.forwarded).toMatchObject({ code: 408, reason: 'Request Timeout' });
+  });
+
+  it('t_branch_replied: a branch that got a 100 Trying before its timeout has replied; -1 outside a failure route', () => {
+    const log: string[] = [];
+    const m = kam(routing(log));
+    m.dispatcher.setState('sip:10.0.0.12:5090;transport=tcp', 'disabled');
+    const out = m.request(invite(), TCP_CLIENT);
+    m.replyFromUpstream(out, 100);
+    m.timeout(out);
+    expect(log).toContain('failure 408 408 replied=1');
+    let outside = 0;
+    kam({ ksr_request_route: () => { outside = K().tm.t_branch_replied(); } }).request(invite(), TCP_CLIENT);
+    expect(outside).toBe(-1);
   });
 
   it('absorbs a retransmission: t_check_trans returns 0 and the script stops', () => {

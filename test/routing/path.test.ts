@@ -114,7 +114,8 @@ describe('a call for a contact held by another node is handed to that node', () 
     expect(headerValues(out.relay!.message, 'Route')).toEqual([PATH_OF_A]);
     expect(headerValues(out.relay!.message, 'Record-Route')).toEqual([]);
     expect(out.rtpengine).toEqual([]);
-    expect(out.callbacks).toMatchObject({ failure: null, onreply: null });
+    // Only a failure route, for a peer that does not answer at all.
+    expect(out.callbacks).toMatchObject({ failure: 'ksr_failure_handover', onreply: null });
   });
 
   it('node A takes it on its private port and sends it down the client’s connection, anchored and record-routed by A', () => {
@@ -205,6 +206,141 @@ describe('a contact this node holds is called directly, whatever the transport; 
     const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
     expect(out.relays.map((r) => r.destination.host)).not.toContain(NODE_A);
     expect(out.reply?.code).toBe(478);
+  });
+});
+
+describe('node A is dead: node B, which has A’s bindings, reaches what it can itself', () => {
+  /** Node B's dispatcher has marked node A inactive, as probing does when A's OPTIONS go unanswered. */
+  function nodeBWithADead(): Kamailio {
+    const b = nodeB();
+    b.dispatcher.setState(`sip:${NODE_A}:5070`, 'inactive');
+    return b;
+  }
+
+  it('a UDP subscriber of node A is called by node B itself, from its public socket, without A’s Path', () => {
+    const a = nodeA();
+    register(a, FROM_CLIENT_UDP);
+    const b = nodeBWithADead();
+    replicate(a, b);
+    const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
+    expect(out.end).toBe('exit');
+    expect(out.relays).toHaveLength(1);
+    expect(out.relay?.destination).toEqual({ proto: 'udp', host: CLIENT, port: 32000 });
+    expect(out.relay?.socket.name).toBe('public_socket');
+    // Neither the dead node's private socket (a Route from the path vector) nor a media server's preloaded Route.
+    expect(headerValues(out.relay!.message, 'Route')).toEqual([]);
+    expect(out.relay!.message).not.toContain(`${NODE_A}:5070`);
+    // As for a contact node B holds: anchored in B's rtpengine, record-routed by B, failures handled.
+    expect(out.rtpengine.map((c) => c.flags)).toEqual([OFFER_TO_CLIENT]);
+    expect(headerValues(out.relay!.message, 'Record-Route')[0]).toContain(`${PUBLIC_IP}:5060`);
+    expect(out.callbacks.failure).not.toBeNull();
+    // The static branch is left empty for the next message of this worker.
+    expect(b.request(mediaServerInvite('nobody', NODE_B), FROM_MEDIA_UDP).reply?.code).toBe(404);
+  });
+
+  it('a TCP subscriber of node A gets 480 at once: the connection died with A, and no node may open one', () => {
+    const a = nodeA();
+    register(a, FROM_CLIENT_TCP);
+    const b = nodeBWithADead();
+    replicate(a, b);
+    const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
+    expect(out.replies.map((r) => `${r.code} ${r.reason}`)).toEqual(['480 Temporarily Unavailable']);
+    expect(out.relays).toEqual([]);
+    expect(out.rtpengine).toEqual([]);
+  });
+
+  it('a WebSocket subscriber of node A gets 480 too', () => {
+    const a = nodeA();
+    register(a, { proto: 'wss', source: `${CLIENT}:50123`, socket: 'public_webrtc_socket' }, { contact: '<sip:abc123@df7jal23ls0d.invalid;transport=ws>' });
+    const b = nodeBWithADead();
+    replicate(a, b);
+    expect(b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP).reply?.code).toBe(480);
+  });
+
+  it('a binding whose Path to node A names no client address gets 480: there is nowhere else to send it', () => {
+    const a = nodeA();
+    register(a, FROM_CLIENT_UDP);
+    const b = nodeBWithADead();
+    for (const binding of a.location.lookup('alice')) b.location.upsert({ ...binding, path: `<sip:${NODE_A}:5070;lr>` });
+    const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
+    expect(out.reply?.code).toBe(480);
+    expect(out.relays).toEqual([]);
+  });
+
+  it('once probing marks node A active again, its subscribers are handed to it as before', () => {
+    const a = nodeA();
+    register(a, FROM_CLIENT_UDP);
+    const b = nodeBWithADead();
+    replicate(a, b);
+    b.dispatcher.setState(`sip:${NODE_A}:5070`, 'active');
+    const out = b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP);
+    expect(out.relay?.destination).toEqual({ proto: 'udp', host: NODE_A, port: 5070 });
+  });
+});
+
+describe('node A dies before probing notices: the hand-over times out and the call goes on without A', () => {
+  /** A call for alice handed from node B to node A, whose binding (over `transport`) B has from A. */
+  function handedOver(transport: TransportSpec): { b: Kamailio; invite: string; out: ReturnType<Kamailio['request']> } {
+    const a = nodeA();
+    register(a, transport);
+    const b = nodeB();
+    replicate(a, b);
+    const invite = mediaServerInvite('alice', NODE_B);
+    const out = b.request(invite, FROM_MEDIA_UDP);
+    expect(out.relay?.destination).toEqual({ proto: 'udp', host: NODE_A, port: 5070 });
+    return { b, invite, out };
+  }
+  const stateOfA = (b: Kamailio): string | undefined => b.dispatcher.find(`sip:${NODE_A}:5070`)?.state;
+
+  it('no answer at all from node A within fr_timer: A is marked inactive and node B calls the UDP contact itself', () => {
+    const { b, out } = handedOver(FROM_CLIENT_UDP);
+    const result = b.timeout(out);
+    expect(stateOfA(b)).toBe('inactive');
+    expect(result.relays).toHaveLength(1);
+    const retry = result.relays[0]!;
+    expect(retry.destination).toEqual({ proto: 'udp', host: CLIENT, port: 32000 });
+    expect(retry.socket.name).toBe('public_socket');
+    expect(headerValues(retry.message, 'Route')).toEqual([]);
+    expect(retry.message).not.toContain(`${NODE_A}:5070`);
+    expect(headerValues(retry.message, 'Record-Route')[0]).toContain(`${PUBLIC_IP}:5060`);
+    expect(result.rtpengine.map((c) => c.flags)).toEqual([OFFER_TO_CLIENT]);
+    expect(result.forwarded).toBeUndefined();
+    // The next call does not wait for A: it goes to the client at once.
+    expect(b.request(mediaServerInvite('alice', NODE_B), FROM_MEDIA_UDP).relay?.destination).toEqual({ proto: 'udp', host: CLIENT, port: 32000 });
+  });
+
+  it('a TCP contact of the silent node A gets 480 instead of 408, and A is marked inactive', () => {
+    const { b, out } = handedOver(FROM_CLIENT_TCP);
+    const result = b.timeout(out);
+    expect(result.forwarded).toMatchObject({ code: 480, reason: 'Temporarily Unavailable' });
+    expect(result.relays).toEqual([]);
+    expect(stateOfA(b)).toBe('inactive');
+  });
+
+  it('node A answered 100 Trying and then nothing: A is alive (its client is slow), the 408 goes back and A stays active', () => {
+    const { b, out } = handedOver(FROM_CLIENT_UDP);
+    b.replyFromUpstream(out, 100);
+    const result = b.timeout(out);
+    expect(result.relays).toEqual([]);
+    expect(result.forwarded?.code).toBe(408);
+    expect(stateOfA(b)).toBe('active');
+  });
+
+  it('a final answer from node A (its client is busy) goes back as it is', () => {
+    const { b, out } = handedOver(FROM_CLIENT_UDP);
+    const result = b.replyFromUpstream(out, 486);
+    expect(result.forwarded?.code).toBe(486);
+    expect(result.relays).toEqual([]);
+    expect(stateOfA(b)).toBe('active');
+  });
+
+  it('a call the media server cancelled is not retried', () => {
+    const { b, invite, out } = handedOver(FROM_CLIENT_UDP);
+    const cancel = invite.replace(/^INVITE /, 'CANCEL ').replace(/CSeq: (\d+) INVITE/, 'CSeq: $1 CANCEL').replace(/\r\nContent-Type[^]*$/, '\r\nContent-Length: 0\r\n\r\n');
+    b.request(cancel, FROM_MEDIA_UDP);
+    const result = b.timeout(out);
+    expect(result.relays).toEqual([]);
+    expect(stateOfA(b)).toBe('active');
   });
 });
 
