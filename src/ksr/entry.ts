@@ -11,6 +11,7 @@
  */
 import { BUILD_ID } from '../build-info';
 import { isExitSignal } from './exit';
+import { preparePkgFragments } from './pkg-fragments';
 
 declare const KSR: {
   err(message: string): void;
@@ -27,6 +28,7 @@ export type CrashReply = 'sip' | 'http' | 'none';
 
 export function guardEntry(name: string, route: Route, crashReply: CrashReply): Route {
   return function guarded(arg: string): void {
+    preparePkgFragments();
     try {
       route(arg);
     } catch (thrown) {
