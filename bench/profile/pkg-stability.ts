@@ -14,6 +14,8 @@
  * UDP worker is taken after a warm-up and after each step: its used and
  * real_used memory and its number of free fragments must not grow.
  */
+import { randomBytes, randomInt } from 'node:crypto';
+import { createSocket } from 'node:dgram';
 import { parseArgs } from 'node:util';
 import { LoadSession, type StepResult } from '../lib/load.ts';
 import { makeUsers, startKamailio, startRtpengine, type Engine, type Kamailio } from '../lib/stack.ts';
@@ -28,9 +30,38 @@ const { values: args } = parseArgs({
     'calls-s': { type: 'string', default: '60' },
     // Core mem_join set at run time (cfg_rpc) after start: what mem_join=0 does to the fragments.
     'mem-join': { type: 'string' },
+    // Keepalives of random sizes (a header of 0-8 KiB) after the warm-up: messages whose sizes vary, as
+    // SDPs, Call-IDs and TCP reads do in the field, against free fragments that are never joined.
+    'random-sizes': { type: 'string', default: '0' },
   },
 });
 const STEP_S = 10;
+
+/** `count` OPTIONS keepalives from LOCAL_IP (no pike) with an X-Pad header of 0-8 KiB, one at a time. */
+async function randomSizeKeepalives(kam: Kamailio, count: number): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((r) => socket.bind({ address: '127.0.0.1', port: 0 }, () => r()));
+  const { port } = socket.address();
+  let answered = 0;
+  try {
+    for (let i = 0; i < count; i++) {
+      const branch = `z9hG4bK${randomBytes(6).toString('hex')}`;
+      const raw = [
+        `OPTIONS sip:127.0.0.1:${kam.ports.sip} SIP/2.0`, `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=${branch};rport`, 'Max-Forwards: 70',
+        `From: <sip:pad@127.0.0.1>;tag=${i}`, `To: <sip:127.0.0.1:${kam.ports.sip}>`, `Call-ID: pad-${i}-${randomBytes(4).toString('hex')}`,
+        'CSeq: 1 OPTIONS', `X-Pad: ${'p'.repeat(randomInt(0, 8192))}`, 'Content-Length: 0', '', ''].join('\r\n');
+      const ok = await new Promise<boolean>((resolve) => {
+        const t = setTimeout(() => resolve(false), 500);
+        socket.once('message', () => { clearTimeout(t); resolve(true); });
+        socket.send(raw, kam.ports.sip, '127.0.0.1');
+      });
+      if (ok) answered++;
+    }
+  } finally {
+    socket.close();
+  }
+  return answered;
+}
 
 interface WorkerPkg {
   pid: number;
@@ -51,9 +82,16 @@ async function udpWorkers(kam: Kamailio): Promise<WorkerPkg[]> {
   return workers;
 }
 
-function show(label: string, requests: number, ws: WorkerPkg[]): void {
+/** Shared memory: its fragments (free and used) and the bytes in use (core.shmmem). */
+async function shm(kam: Kamailio): Promise<{ frags: number; realUsed: number }> {
+  const out = await kam.rpc('core.shmmem');
+  const field = (name: string): number => Number(new RegExp(`\\b${name}: (\\d+)`).exec(out)?.[1] ?? NaN);
+  return { frags: field('fragments'), realUsed: field('real_used') };
+}
+
+function show(label: string, requests: number, ws: WorkerPkg[], sh: { frags: number; realUsed: number }): void {
   const cells = ws.map((w) => `${String(w.frags).padStart(3)} frags ${(w.realUsed / 1024).toFixed(1).padStart(6)} KiB`).join(' | ');
-  process.stdout.write(`${label.padEnd(26)} ${String(requests).padStart(7)} req | ${cells}\n`);
+  process.stdout.write(`${label.padEnd(26)} ${String(requests).padStart(7)} req | shm ${sh.frags} frags ${(sh.realUsed / 1048576).toFixed(2)} MiB | ${cells}\n`);
 }
 
 async function main(): Promise<void> {
@@ -74,8 +112,14 @@ async function main(): Promise<void> {
     await session.register(100, 2);
     await session.calls(20, 2);
     const before = await udpWorkers(kam);
-    show('after warm-up', 0, before);
+    show('after warm-up', 0, before, await shm(kam));
     let requests = 0;
+    const padded = Number(args['random-sizes']);
+    if (padded > 0) {
+      const answered = await randomSizeKeepalives(kam, padded);
+      requests += padded;
+      show(`${padded} sizes 0-8 KiB (${answered} ok)`, requests, await udpWorkers(kam), await shm(kam));
+    }
     const cpu = { register: { s: 0, n: 0 }, calls: { s: 0, n: 0 } };
     const run = async (label: string, step: () => Promise<StepResult>, perCall: number, into: { s: number; n: number }): Promise<void> => {
       const r = await step();
@@ -83,7 +127,7 @@ async function main(): Promise<void> {
       requests += r.successful * perCall;
       into.s += r.cpu.kamailio;
       into.n += r.successful;
-      show(label, requests, await udpWorkers(kam));
+      show(label, requests, await udpWorkers(kam), await shm(kam));
     };
     const regRate = Number(args['register-rate']);
     for (let t = 0; t < Number(args['register-s']); t += STEP_S) {
