@@ -116,8 +116,8 @@ describe('pkg memory of the TypeScript workers, on a real Kamailio (q_malloc)', 
         try {
           for (let i = 0; i < 100; i++) await register();
           const before = await udpWorkers(kam);
-          // 10 rounds of 100 keepalives and 100 challenges: each source sends 10 in
-          // a round, well under pike's 16 per 2 s.
+          // 10 rounds of 100 keepalives (from LOCAL_IP: no pike) and 100 challenges,
+          // one per client source per round: 11 in all, under pike's 16 per 2 s.
           for (let round = 0; round < 10; round++) {
             for (let i = 0; i < 100; i++) await keepalive();
             for (let i = 0; i < 100; i++) await register();
