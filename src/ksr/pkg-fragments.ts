@@ -4,18 +4,19 @@
  * goes", 5).
  *
  * Why: Kamailio's default private-memory allocator (q_malloc) keeps free
- * fragments in size buckets, 8 bytes apart up to 16 KiB (about 2060 buckets),
- * and qm_find_free() walks them upward from the requested size to the first
- * bucket holding a fragment that fits. Whatever a request allocates is freed
- * at its end and joined back (mem_join) into what surrounds it. In a native
- * cfg worker, the cfg parser left small free fragments between the
- * structures it kept (17 in a worker of the native twin, 1.8-3.7 KiB), so an
- * allocation finds one a few hundred buckets up. An app_jsdt worker has
- * none: Duktape's heap is libc malloc, not pkg, so the worker's pkg memory is
- * its permanent structures and ONE big free fragment at the top, in the last
- * bucket, and every pkg_malloc of the SIP parser, tm, sl, auth... (about 25
- * per challenged REGISTER) walks some 2000 empty buckets: 40-70 µs more
- * Kamailio CPU per request than native (bench:probe).
+ * fragments in size buckets, 8 bytes apart up to 16 KiB (2099 buckets in
+ * Debian's build), and qm_find_free() walks them upward from the requested
+ * size to the first bucket holding a fragment that fits. Whatever a request
+ * allocates is freed at its end and joined back (mem_join) into what
+ * surrounds it. In a native cfg worker, the cfg parser left small free
+ * fragments between the structures it kept (17 in a worker of the native
+ * twin, most of 1.8-3.7 KiB), so an allocation finds one a few hundred
+ * buckets up. An app_jsdt worker has none: Duktape's heap is libc malloc, not
+ * pkg, so the worker's pkg memory is its permanent structures and ONE big
+ * free fragment at the top, in the last bucket, and every pkg_malloc of the
+ * SIP parser, tm, sl, auth... (about 25 per challenged REGISTER) walks some
+ * 2050 empty buckets: 25-80 µs more Kamailio CPU per request than native
+ * (bench:probe).
  *
  * What: $var values are pkg memory of this process. Setting $var(name_i) to a
  * string of SIZE_i - 1 characters allocates, in order, name_i's pv-cache
@@ -24,7 +25,7 @@
  * between two kept structures. Setting them back to an integer frees the
  * values; their neighbours are in use, so they stay free fragments of exactly
  * SIZE_i bytes (64 B to 4 KiB, one every 64 B: 133 KiB that stays free,
- * about 25 KiB kept). An allocation then finds a fragment within 8 buckets,
+ * about 40 KiB kept). An allocation then finds a fragment within 8 buckets,
  * and what it takes is joined back into the same fragment when freed: the
  * number of fragments does not grow (test/engine/pkg-fragments.test.ts).
  *
