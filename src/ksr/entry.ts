@@ -28,8 +28,9 @@ export type CrashReply = 'sip' | 'http' | 'none';
 
 export function guardEntry(name: string, route: Route, crashReply: CrashReply): Route {
   return function guarded(arg: string): void {
-    preparePkgFragments();
     try {
+      // Once per process; inside the try, so a fault there is answered like any other.
+      preparePkgFragments();
       route(arg);
     } catch (thrown) {
       if (isExitSignal(thrown)) throw thrown;
