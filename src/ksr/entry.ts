@@ -14,6 +14,7 @@
 import { BUILD_ID } from '../build-info';
 import { isExitSignal } from './exit';
 import { runningTypeScriptFrames } from './line-table';
+import { preparePkgFragments } from './pkg-fragments';
 
 declare const KSR: {
   err(message: string): void;
@@ -31,6 +32,8 @@ export type CrashReply = 'sip' | 'http' | 'none';
 export function guardEntry(name: string, route: Route, crashReply: CrashReply): Route {
   return function guarded(arg: string): void {
     try {
+      // Once per process; inside the try, so a fault there is answered like any other.
+      preparePkgFragments();
       route(arg);
     } catch (thrown) {
       if (isExitSignal(thrown)) throw thrown;

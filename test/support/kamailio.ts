@@ -36,6 +36,8 @@ export interface KamailioOptions {
   subscribers?: ReadonlyArray<{ user: string; password: string }>;
   /** Default: the project's kamailio.cfg. */
   cfgFile?: string;
+  /** Appended to the CONTRACT command line, e.g. --loadmodule=cfg_rpc.so for run-time core settings. */
+  extraArgs?: readonly string[];
 }
 
 export interface KamailioInstance {
@@ -131,7 +133,7 @@ async function startOnce(opts: KamailioOptions): Promise<KamailioInstance> {
   const daemon = spawnDaemon({
     name,
     command: 'kamailio',
-    args: ['-f', opts.cfgFile ?? join(PROJECT_DIR, 'kamailio.cfg'), '-DD', '-E', '-P', join(runDir, 'kamailio.pid'), '-Y', runDir],
+    args: ['-f', opts.cfgFile ?? join(PROJECT_DIR, 'kamailio.cfg'), '-DD', '-E', '-P', join(runDir, 'kamailio.pid'), '-Y', runDir, ...(opts.extraArgs ?? [])],
     // Only the deployment variables (plus PATH, and PWD as a shell would set
     // it): nothing from the test runner's environment leaks into the cfg.
     env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin', PWD: PROJECT_DIR, ...env },
