@@ -19,7 +19,7 @@ export class Location {
     if (name !== 'location') throw new Error(`mock KSR: usrloc table "${name}" is not modelled (only "location")`);
   }
 
-  /** Live bindings of an AoR, newest first (registrar returns the most recent first at equal q). */
+  /** Live bindings of an AoR, newest first: usrloc orders them so with desc_time_order 1 (kamailio.cfg), inserted or updated. */
   lookup(aor: string): Binding[] {
     const now = this.clock.now();
     const live = (this.byAor.get(aor) ?? []).filter((b) => b.until > now);
