@@ -13,6 +13,7 @@ import { FLAG } from './config';
 import { hostUri, nextHop, nextHopIsMediaServer } from './nexthop';
 import { destinationProto, isMediaServerTransport } from './proto';
 import { requestMethod } from './message';
+import { route_in_dialog_to_peer } from './peer';
 import { route_relay } from './relay';
 
 export function route_dialog(fromMediaServer: boolean): void {
@@ -37,6 +38,9 @@ export function route_dialog(fromMediaServer: boolean): void {
       exit();
     }
     if (fromMediaServer) {
+      // Before handle_ruri_alias: the alias names the client, whose
+      // connection or NAT flow is the peer's, and it would replace the peer.
+      route_in_dialog_to_peer();
       // Toward a client behind NAT: its Contact carries ;alias=ip~port~proto.
       nathelper.handle_ruri_alias();
       if (core.is_myself(hostUri(nextHop()))) {

@@ -12,6 +12,7 @@
  * request leaves from the private socket's own port, a TCP one from an
  * ephemeral port that would match no entry.
  */
+import * as core from '../ksr/generated/core';
 import * as corex from '../ksr/generated/corex';
 import * as dispatcher from '../ksr/generated/dispatcher';
 import * as hdr from '../ksr/generated/hdr';
@@ -25,7 +26,7 @@ import { exit } from '../ksr';
 import { ON_HANDOVER_FAILURE } from './callbacks';
 import { DISPATCHER, DS_MATCH, HANDOVER_PEER_AVP, SOCKET } from './config';
 import { readRequest, receivedOnPrivatePort } from './message';
-import { IP_LITERAL_HOST } from './nexthop';
+import { IP_LITERAL_HOST, hostUri, nextHop } from './nexthop';
 import { protoOf } from './proto';
 import { route_relay } from './relay';
 
@@ -74,6 +75,28 @@ export function route_handover(hop: string): never {
   tm.t_on_failure(ON_HANDOVER_FAILURE);
   tm.t_relay();
   return exit();
+}
+
+/**
+ * An in-dialog request from a media server (or a peer) whose route set leads
+ * to a peer: the owning node record-routed the dialog, and a media server
+ * that sends its ACK or BYE to the node it called (SIPp does, whatever the
+ * route set) reaches this one. loose_route() left the owning node's Route
+ * entries in place and set $du to the first, its private socket; the
+ * request is forwarded there as a proxy forwards by loose routing (RFC 3261
+ * 16.12), from our private UDP socket, so the peer knows it by source
+ * address and port (set 2) and handles it like the media server's own: no
+ * rtpengine and no Record-Route here, the owning node anchors the call.
+ * Not for our own address (a route set looping back to us; DIALOG answers
+ * 404), and never for a client: a client's Route to a peer stays 403.
+ * Returns for anything else.
+ */
+export function route_in_dialog_to_peer(): void {
+  const hop = nextHop();
+  if (!isPeer(hop) || core.is_myself(hostUri(hop))) return;
+  corex.set_send_socket_name(SOCKET.privateUdp);
+  tm.t_relay();
+  exit();
 }
 
 /**

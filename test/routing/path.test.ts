@@ -344,6 +344,54 @@ describe('node A dies before probing notices: the hand-over times out and the ca
   });
 });
 
+describe('an in-dialog request a media server sends to the other node follows the route set to the owning node', () => {
+  /** The media server's route set for a call node A record-routed (double RR: its private socket, then its public one). */
+  const ROUTE_SET_OF_A: Array<[string, string]> = [
+    ['Route', `<sip:${NODE_A}:5070;r2=on;lr>`],
+    ['Route', `<sip:${PUBLIC_IP}:5060;transport=tcp;r2=on;lr>`],
+  ];
+  /** alice's Contact as node A passed it on in her 200 (add_contact_alias). */
+  const ALICE_TARGET = `sip:alice@192.168.1.20:5060;transport=tcp;alias=${CLIENT}~41000~2`;
+
+  function inDialog(method: 'ACK' | 'BYE', source: string, routes = ROUTE_SET_OF_A): string {
+    return sipRequest({ method, ruri: ALICE_TARGET, source, from: '<sip:1000@10.0.0.21>', toTag: 'alice-tag', cseq: method === 'ACK' ? 1 : 2, headers: routes });
+  }
+
+  it('node B forwards the ACK and the BYE to node A’s private socket from its own, Route set intact, out of the media', () => {
+    for (const method of ['ACK', 'BYE'] as const) {
+      const out = nodeB().request(inDialog(method, '10.0.0.21:5080'), FROM_MEDIA_UDP);
+      expect(out.end, method).toBe('exit');
+      expect(out.relay?.destination, method).toEqual({ proto: 'udp', host: NODE_A, port: 5070 });
+      expect(out.relay?.socket.name, method).toBe('private_socket');
+      // Not the client's address from the R-URI's alias: her connection is on node A.
+      expect(out.relay?.ruri, method).toBe(ALICE_TARGET);
+      expect(headerValues(out.relay!.message, 'Route'), method).toEqual(ROUTE_SET_OF_A.map(([, v]) => v));
+      expect(headerValues(out.relay!.message, 'Record-Route'), method).toEqual([]);
+      expect(out.rtpengine, method).toEqual([]);
+    }
+  });
+
+  it('node A takes the forwarded BYE from node B like the media server’s own: down alice’s connection, never a new one', () => {
+    const a = nodeA();
+    register(a, FROM_CLIENT_TCP);
+    const out = a.request(inDialog('BYE', `${NODE_B}:5070`), FROM_NODE_B);
+    expect(out.relay?.destination).toEqual({ proto: 'tcp', host: CLIENT, port: 41000 });
+    expect(out.relay?.socket.name).toBe('public_tcp_socket');
+    expect(out.relay?.noConnect).toBe(true);
+    expect(headerValues(out.relay!.message, 'Route')).toEqual([]);
+    expect(out.flags).toContain(FLAG.fromSwitch);
+  });
+
+  it('a next hop that is this node’s own private socket (it is in set 2 too) is not forwarded to itself: 404', () => {
+    const out = nodeB().request(
+      sipRequest({ method: 'BYE', ruri: `sip:alice@${NODE_B}:5070`, source: '10.0.0.21:5080', toTag: 'alice-tag', headers: [['Route', `<sip:${NODE_B}:5070;lr>`]] }),
+      FROM_MEDIA_UDP,
+    );
+    expect(out.replies.map((r) => `${r.code} ${r.reason}`)).toEqual(['404 Not here']);
+    expect(out.relays).toEqual([]);
+  });
+});
+
 describe('the peers do not open a relay', () => {
   it('a client’s in-dialog request routed to a peer node’s private port is refused', () => {
     const b = nodeB();
