@@ -26,8 +26,8 @@ import { locationRows, registeredContacts, startKamailioAgain, stopKamailio } fr
 import { callOutcomes, loadDir, startCallLoad, summarize, traceTime } from '../../stack/load.ts';
 import { SIPP_DIR } from '../../stack/services.ts';
 import { startSipp, type RunningSipp, type SippResult } from '../../stack/sipp.ts';
-import { ADDR, MEDIA_SERVERS, NS, PORT, SIP_DOMAIN, SUBSCRIBERS } from '../../stack/topology.ts';
-import { CLIENTS, ENTRIES, useStack, waitFor, type Client, type Entry } from './support.ts';
+import { ADDR, MEDIA_SERVERS, NS, PORT, SIP_DOMAIN } from '../../stack/topology.ts';
+import { CLIENTS, ENTRIES, password, useStack, waitFor, type Client, type Entry } from './support.ts';
 
 const ctx = useStack('kamailio-restart');
 const dir = (): string => loadDir(ctx.stack.dir, 'kamailio-restart');
@@ -52,7 +52,6 @@ function spacedPort(): number {
 }
 /** A subscriber that registers and then holds its registration (and TCP connection), answering calls (and, -aa, the proxy's NAT keepalive OPTIONS). */
 function holdRegistration(user: string, client: Client, entry: Entry): Registered {
-  const password = SUBSCRIBERS.find((s) => s.user === user)!.password;
   const port = spacedPort();
   const sipp = startSipp({
     name: `hold-${user}-${++runs}`,
@@ -62,7 +61,7 @@ function holdRegistration(user: string, client: Client, entry: Entry): Registere
     localIp: client.ip,
     localPort: port,
     transport: entry.transport,
-    args: ['-key', 'domain', SIP_DOMAIN, '-oocsf', join(SIPP_DIR, 'uas-client-answer-call.xml'), '-s', user, '-au', user, '-ap', password, '-d', String(HOLD_S * 1000), '-aa'],
+    args: ['-key', 'domain', SIP_DOMAIN, '-oocsf', join(SIPP_DIR, 'uas-client-answer-call.xml'), '-s', user, '-au', user, '-ap', password(user), '-d', String(HOLD_S * 1000), '-aa'],
     dir: dir(),
     timeoutS: HOLD_S + 20,
   });

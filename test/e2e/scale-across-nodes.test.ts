@@ -8,51 +8,22 @@
  * called, with the owning node's route set: that node forwards them to its
  * peer by loose routing (src/routing/peer.ts, route_in_dialog_to_peer).
  */
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { NODES, nodeForFlow, type ScaleNode } from '../../stack/scale.ts';
-import type { StackNode } from '../../stack/scale-services.ts';
-import { SIPP_DIR } from '../../stack/services.ts';
-import { startSipp, type RunningSipp, type TracedMessage } from '../../stack/sipp.ts';
+import { type RunningSipp, type TracedMessage } from '../../stack/sipp.ts';
 import { nsRun } from '../../stack/net.ts';
-import { ADDR, MEDIA_SERVERS, NS, PORT, SIP_DOMAIN, SUBSCRIBERS } from '../../stack/topology.ts';
+import { MEDIA_SERVERS, PORT } from '../../stack/topology.ts';
 import { CLIENTS, routeSet, useStack, viaSet, waitFor, type Client } from './support.ts';
+import { twoNodes } from './two-nodes.ts';
 
 const ctx = useStack('scale-across', { nodes: 2 });
 const [A, B] = NODES;
-
-const node = (n: ScaleNode): StackNode => ctx.stack.nodes!.find((x) => x.name === n.name)!;
-const password = (user: string): string => SUBSCRIBERS.find((s) => s.user === user)!.password;
+const { bindings, registerAndWait, registered, mediaServerCalls } = twoNodes(ctx, 'scale-across');
 
 /** The first client port from `from` that the UDP flow hash sends to `target`. */
 function portFor(client: Client, target: ScaleNode, from: number): number {
   for (let port = from; port < from + 400; port++) if (nodeForFlow(client.seenAs, port, NODES).name === target.name) return port;
   throw new Error(`no client port from ${from} hashes to node ${target.name}`);
-}
-
-/** A subscriber registers through the balancer and waits to be called (and answers), holding its socket or connection. */
-function registerAndWait(name: string, client: Client, transport: 'udp' | 'tcp', port: number, user: string): RunningSipp {
-  return startSipp({
-    name,
-    ns: client.ns,
-    scenario: 'uac-register-await-call',
-    remote: `${ADDR.PUBLIC_IP}:${PORT.SIP}`,
-    localIp: client.ip,
-    localPort: port,
-    transport,
-    args: ['-key', 'domain', SIP_DOMAIN, '-oocsf', join(SIPP_DIR, 'uas-client-answer-call.xml'), '-s', user, '-au', user, '-ap', password(user), '-d', '30000'],
-    dir: join(ctx.stack.dir, 'sipp', 'scale-across'),
-    timeoutS: 40,
-  });
-}
-
-const registered = (run: RunningSipp) =>
-  waitFor('200 to the REGISTER', () => run.messages().find((t) => t.direction === 'received' && t.message.status === 200 && t.message.header('cseq')!.endsWith('REGISTER')), 5000);
-
-/** `kamcmd ul.lookup location USER` on a node: socket (`[not set]` when it came over DMQ) and Server-Id of each binding. */
-async function bindings(on: ScaleNode, user: string): Promise<string[]> {
-  const out = await node(on).rpc('ul.lookup', 'location', user).catch(() => '');
-  return [...out.matchAll(/Socket: (.+?)\n[\s\S]*?Server-Id: (\d+)/g)].map((m) => `${m[1]!.trim()} server ${m[2]}`);
 }
 
 /** What a subscriber's SIPp received of its call (method or reply code per message, in order). */
@@ -71,9 +42,9 @@ describe('issue #9 scenario 1: a call sent to the other node reaches the subscri
   it('alice (TCP via A) is called through B down her own connection; bob (UDP pinned to B) is called through A from B', async () => {
     // HAProxy balances TCP by source address: c2 (behind its home NAT) goes to node A.
     const alicePort = 5300;
-    const alice = registerAndWait('alice-tcp', CLIENTS.c2, 'tcp', alicePort, 'alice');
+    const alice = registerAndWait('alice-tcp', CLIENTS.c2, 'tcp', alicePort, 'alice', 30_000);
     const bobPort = portFor(CLIENTS.c1, B, 5320);
-    const bob = registerAndWait('bob-udp', CLIENTS.c1, 'udp', bobPort, 'bob');
+    const bob = registerAndWait('bob-udp', CLIENTS.c1, 'udp', bobPort, 'bob', 30_000);
     await Promise.all([registered(alice), registered(bob)]);
     // Each landed where the scenario wants it, and the other node has the binding over DMQ.
     expect(await bindings(A, 'alice')).toEqual([`tcp:${A.address}:${PORT.SIP} server ${A.nodeId}`]);
@@ -84,19 +55,8 @@ describe('issue #9 scenario 1: a call sent to the other node reaches the subscri
     const aliceConnections = connectionsOf(CLIENTS.c2, alicePort);
     expect(aliceConnections, 'alice holds one connection (to HAProxy)').toHaveLength(1);
 
-    const call = (name: string, ms: (typeof MEDIA_SERVERS)[number], via: ScaleNode, user: string) =>
-      ctx.startSippFrom({
-        name,
-        ns: NS[ms.host],
-        ip: ms.address,
-        remote: `${via.address}:${PORT.PRIVATE}`,
-        transport: 'udp',
-        scenario: 'uac-media-server-call-bye',
-        args: ['-s', user, '-d', '300'],
-      }).done;
-
     // The media server calls alice through node B.
-    const toAlice = await call('ms1-calls-alice-via-B', MEDIA_SERVERS[0], B, 'alice');
+    const toAlice = await mediaServerCalls('ms1-calls-alice-via-B', MEDIA_SERVERS[0], B, 'alice');
     expect(toAlice.code, `${toAlice.command}\n${toAlice.output}`).toBe(0);
     const atAlice = receivedOfCall(alice);
     expect(atAlice.map((t) => t.message.method ?? t.message.status)).toEqual(['INVITE', 'ACK', 'BYE']);
@@ -110,7 +70,7 @@ describe('issue #9 scenario 1: a call sent to the other node reaches the subscri
     for (const t of atAlice) expect(t.transport.toLowerCase(), `${t.message.method} over TCP`).toContain('tcp');
 
     // And the other way round: the media server calls bob through node A.
-    const toBob = await call('ms2-calls-bob-via-A', MEDIA_SERVERS[1], A, 'bob');
+    const toBob = await mediaServerCalls('ms2-calls-bob-via-A', MEDIA_SERVERS[1], A, 'bob');
     expect(toBob.code, `${toBob.command}\n${toBob.output}`).toBe(0);
     const atBob = receivedOfCall(bob);
     expect(atBob.map((t) => t.message.method ?? t.message.status)).toEqual(['INVITE', 'ACK', 'BYE']);

@@ -22,19 +22,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Bencoded } from '../../stack/ng.ts';
 import { NODES, nodeForFlow, type ScaleNode } from '../../stack/scale.ts';
-import { NLB_HEALTH, killNode, nlbHealthLog, type StackNode } from '../../stack/scale-services.ts';
-import { SIPP_DIR } from '../../stack/services.ts';
+import { NLB_HEALTH, killNode, nlbHealthLog } from '../../stack/scale-services.ts';
 import { startSipp, type RunningSipp, type SippResult, type TracedMessage } from '../../stack/sipp.ts';
 import { restartNode } from '../../stack/stack.ts';
-import { ADDR, MEDIA_SERVERS, NS, PORT, SIP_DOMAIN, SUBSCRIBERS, type CapturePort } from '../../stack/topology.ts';
-import { CLIENTS, mediaServerTraces, sdp, topVia, useStack, waitFor, type Client } from './support.ts';
+import { ADDR, MEDIA_SERVERS, PORT, SIP_DOMAIN, type CapturePort } from '../../stack/topology.ts';
+import { CLIENTS, mediaServerTraces, password, sdp, topVia, useStack, waitFor, type Client } from './support.ts';
+import { twoNodes } from './two-nodes.ts';
 
 const ctx = useStack('scale-out', { nodes: 2 });
 const [A, B] = NODES;
 const PUBLIC = { address: ADDR.PUBLIC_IP, port: PORT.SIP };
+const { node, bindings, registerAndWait, registered, mediaServerCalls } = twoNodes(ctx, 'scale-out');
 
-const node = (n: ScaleNode): StackNode => ctx.stack.nodes!.find((x) => x.name === n.name)!;
-const password = (user: string): string => SUBSCRIBERS.find((s) => s.user === user)!.password;
 const say = (line: string): void => void process.stdout.write(`scale-out: ${line}\n`);
 
 /**
@@ -85,35 +84,6 @@ function sipp(run: Run): RunningSipp {
   });
 }
 
-/** A subscriber registers and then waits to be called (and answers), holding its socket or connection. */
-function registerAndWait(name: string, client: Client, transport: 'udp' | 'tcp', port: number, user: string, holdMs = 60_000): RunningSipp {
-  return sipp({
-    name,
-    client,
-    transport,
-    port,
-    scenario: 'uac-register-await-call',
-    args: ['-oocsf', join(SIPP_DIR, 'uas-client-answer-call.xml'), '-s', user, '-au', user, '-ap', password(user), '-d', String(holdMs)],
-    timeoutS: holdMs / 1000 + 10,
-  });
-}
-
-const registered = (run: RunningSipp, timeoutMs = 5000) =>
-  waitFor('200 to the REGISTER', () => run.messages().find((t) => t.direction === 'received' && t.message.status === 200 && t.message.header('cseq')!.endsWith('REGISTER')), timeoutMs);
-
-/** A media server calls `user` through `via`'s private port; resolves with SIPp's result. */
-function mediaServerCalls(name: string, ms: (typeof MEDIA_SERVERS)[number], via: ScaleNode, user: string): Promise<SippResult> {
-  return ctx.startSippFrom({
-    name,
-    ns: NS[ms.host],
-    ip: ms.address,
-    remote: `${via.address}:${PORT.PRIVATE}`,
-    transport: 'udp',
-    scenario: 'uac-media-server-call-bye',
-    args: ['-s', user, '-d', '300'],
-  }).done;
-}
-
 /** The node whose private socket relayed a call's INVITE to the media server (top Via there). */
 function nodeThatRelayed(callId: string): string | undefined {
   const invite = mediaServerTraces(ctx.stack, callId)
@@ -122,16 +92,6 @@ function nodeThatRelayed(callId: string): string | undefined {
   if (!invite) return undefined;
   const via = topVia(invite.message);
   return NODES.find((n) => via === `UDP ${n.address}:${PORT.PRIVATE}`)?.name ?? via;
-}
-
-/**
- * `kamcmd ul.lookup location USER` on a node, one line per contact: the
- * socket it came in on (`[not set]` on a node that got it over DMQ: not one
- * of its own) and the Server-Id (NODE_ID) of the node that took the REGISTER.
- */
-async function bindings(on: ScaleNode, user: string): Promise<string[]> {
-  const out = await node(on).rpc('ul.lookup', 'location', user).catch(() => '');
-  return [...out.matchAll(/Socket: (.+?)\n[\s\S]*?Server-Id: (\d+)/g)].map((m) => `${m[1]!.trim()} server ${m[2]}`);
 }
 
 /** `dispatcher.list` on node `on`: the flags of `peer`'s private socket in set 2 (`AP` active, `IP` inactive...). */

@@ -37,7 +37,8 @@ export interface Client {
   password: string;
 }
 
-const password = (user: string): string => SUBSCRIBERS.find((s) => s.user === user)!.password;
+/** A subscriber's password (stack/topology.ts SUBSCRIBERS). */
+export const password = (user: string): string => SUBSCRIBERS.find((s) => s.user === user)!.password;
 
 export const CLIENTS: Record<'c1' | 'c2', Client> = {
   c1: { name: 'c1', label: 'a client with its own public address (c1)', ns: NS.c1, ip: ADDR.c1, seenAs: ADDR.c1, capture: 'c1', user: 'alice', password: password('alice') },
