@@ -30,12 +30,14 @@ export function route_location(): void {
     }
     exit();
   }
-  const hop = nextHop();
-  if (isPeer(hop)) {
-    // The contact's Path: another node took its REGISTER and holds its
-    // connection, or the NAT flow its UDP is pinned to.
-    if (isActivePeer(hop)) route_handover(hop);
-    route_past_dead_peer(hop);
+  if (kx.ifdef('WITH_DMQ')) {
+    const hop = nextHop();
+    if (isPeer(hop)) {
+      // The contact's Path: another node took its REGISTER and holds its
+      // connection, or the NAT flow its UDP is pinned to.
+      if (isActivePeer(hop)) route_handover(hop);
+      route_past_dead_peer(hop);
+    }
   }
   route_relay(true);
 }

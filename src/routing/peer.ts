@@ -92,6 +92,7 @@ export function route_handover(hop: string): never {
  * Returns for anything else.
  */
 export function route_in_dialog_to_peer(): void {
+  if (!kx.ifdef('WITH_DMQ')) return;
   const hop = nextHop();
   if (!isPeer(hop) || core.is_myself(hostUri(hop))) return;
   corex.set_send_socket_name(SOCKET.privateUdp);
@@ -211,9 +212,10 @@ export function isActivePeer(hop: string): boolean {
   return dispatcher.ds_is_from_list_uri(DISPATCHER.trustedPeers, DS_MATCH.ignoreProto | DS_MATCH.activeOnly, hop);
 }
 
-/** The next hop (a URI) is a peer node's private socket (set 2, address and port). */
+/** The next hop (a URI) is a peer node's private socket (set 2, address and
+ * port). Callers ask only with WITH_DMQ: one node has no peers. */
 export function isPeer(hop: string): boolean {
-  return kx.ifdef('WITH_DMQ') && IP_LITERAL_HOST.test(hop) && dispatcher.ds_is_from_list_uri(DISPATCHER.trustedPeers, DS_MATCH.ignoreProto, hop);
+  return IP_LITERAL_HOST.test(hop) && dispatcher.ds_is_from_list_uri(DISPATCHER.trustedPeers, DS_MATCH.ignoreProto, hop);
 }
 
 function isFromPeer(): boolean {
