@@ -50,7 +50,8 @@ function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
+/** Sends a signal to a PID (negative: its process group); a process already gone is not an error. */
+export function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
   } catch {

@@ -14,7 +14,7 @@ import { PROJECT_DIR, deploymentEnv, resolveDeployment, type Deployment } from '
 import { renderBalancerHaproxyCfg } from './haproxy.ts';
 import { createNamespace, run } from './net.ts';
 import type { Bencoded } from './ng.ts';
-import { startProcess } from './processes.ts';
+import { signal, startProcess } from './processes.ts';
 import { NODES, dmqPeerOf, trustedPeersList, type ScaleNode } from './scale.ts';
 import * as svc from './services.ts';
 import { isAlive, readState, writeState, type ProcessRecord } from './state.ts';
@@ -162,13 +162,8 @@ export function recordProcesses(dir: string, ...procs: ProcessRecord[]): void {
  */
 export async function killNode(node: StackNode): Promise<void> {
   for (const p of [node.kamailio, node.rtpengine].filter(isAlive)) {
-    for (const target of [-p.pid, p.pid]) {
-      try {
-        process.kill(target, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }
+    signal(-p.pid, 'SIGKILL');
+    signal(p.pid, 'SIGKILL');
   }
   const deadline = Date.now() + 5000;
   while ([node.kamailio, node.rtpengine].some(isAlive)) {
