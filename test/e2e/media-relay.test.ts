@@ -52,15 +52,18 @@ function rtpStreams(query: Record<string, Bencoded>): Stream[] {
 const count = (packets: readonly Packet[], from: string, to: string): number => packets.filter((p) => `${p.src}:${p.sport}` === from && `${p.dst}:${p.dport}` === to).length;
 const rtp = (port: CapturePort): Packet[] => ctx.packets(port, `udp && udp.port >= ${PORT.RTP_MIN} && udp.port <= ${PORT.RTP_MAX}`);
 
-describe('media through rtpengine on the namespace stack', { timeout: 40_000 }, () => {
+describe('media through rtpengine on the namespace stack', { timeout: 45_000 }, () => {
   it.concurrent.each(cases)('%s: RTP both ways crosses the NATs, relayed by rtpengine; nothing left after the BYE', async (_title, entry, client) => {
     const run = ctx.startSipp({
       name: `media-${entry.transport}-${client.name}`,
       client,
       entry,
       scenario: 'uac-call-media-bye',
-      // 10 s: the 7 s of audio each way, and time to read rtpengine's counters before the BYE.
-      args: ['-s', '9196', '-key', 'user', client.user, '-au', client.user, '-ap', client.password, '-d', '10000'],
+      // 13 s: the 7 s of audio each way (the media server's starts 500 ms
+      // after the ACK), and 5 s to spare for reading rtpengine's counters
+      // before the BYE ends the session: in CI, with 2 cores busy, 2.5 s
+      // to spare once proved too few.
+      args: ['-s', '9196', '-key', 'user', client.user, '-au', client.user, '-ap', client.password, '-d', '13000'],
     });
     const answered = await waitFor('200 at the client', () => run.messages().find((t) => t.direction === 'received' && t.message.status === 200), 10_000);
     const callId = answered.message.header('call-id')!;
@@ -69,15 +72,18 @@ describe('media through rtpengine on the namespace stack', { timeout: 40_000 }, 
     expect(external.connection).toBe(ADDR.PUBLIC_IP);
 
     // rtpengine's counters, read while the call is up: everything each end sent arrived.
+    let lastSeen: Stream[] = [];
     const streams = await waitFor(
       `rtpengine receiving ${PCAP_PACKETS} packets from each end`,
       async () => {
-        const s = rtpStreams(await ctx.ng({ command: 'query', 'call-id': callId }));
-        return s.length === 2 && s.every((x) => x.packets >= PCAP_PACKETS) ? s : undefined;
+        lastSeen = rtpStreams(await ctx.ng({ command: 'query', 'call-id': callId }));
+        return lastSeen.length === 2 && lastSeen.every((x) => x.packets >= PCAP_PACKETS) ? lastSeen : undefined;
       },
-      15_000,
+      18_000,
       300,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; last seen: ${JSON.stringify(lastSeen)}`);
+    });
     const result = await run.done;
     expect(result.code, `${result.command}\n${result.output}`).toBe(0);
     const list = await ctx.ng({ command: 'list' });
