@@ -9,6 +9,7 @@
 import { dirname, relative, resolve, sep } from 'node:path';
 import { build, type Message } from 'esbuild';
 import { BUILD_ID_PLACEHOLDER } from './build-id.ts';
+import { bindKsrInBundle } from './ksr-binding.ts';
 import { ksrGlobalsFooter } from './ksr-globals-footer.ts';
 import { FACADE_DIR, inlineFacadePlugin, type FacadeInlining } from './inline-facade.ts';
 
@@ -61,9 +62,11 @@ export async function bundleTypeScript(input: BundleInput): Promise<BundledTypeS
     const code = result.outputFiles.find((f) => f.path.endsWith('.js'));
     const map = result.outputFiles.find((f) => f.path.endsWith('.map'));
     if (!code || !map) throw new Error('esbuild produced no bundle');
-    if (!inliner) return { code: code.text, map: map.text, facade: { inlined: 0, skipped: [] } };
+    // Columns move on the IIFE's first and last lines only, which map to no source.
+    const bound = bindKsrInBundle(code.text);
+    if (!inliner) return { code: bound, map: map.text, facade: { inlined: 0, skipped: [] } };
     const { originals, ...facade } = inliner.report();
-    return { code: code.text, map: withOriginalSources(map.text, originals, dirname(input.outFile)), facade };
+    return { code: bound, map: withOriginalSources(map.text, originals, dirname(input.outFile)), facade };
   } catch (error) {
     const messages = (error as { errors?: Message[] }).errors;
     if (!messages) throw error;
