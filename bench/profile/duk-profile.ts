@@ -1,5 +1,6 @@
 /**
  * `npm run bench:duk [-- --bundle file.js --iterations N]`
+ * `npm run bench:duk -- --baseline older.js [--bundle file.js] [--counter cpu|instructions]`
  *
  * Where the time of the TypeScript routing goes inside Duktape 2.7 (the `duk`
  * CLI, the engine of app_jsdt in Kamailio 5.6), per message type, without
@@ -220,6 +221,29 @@ export function cpuUsPerMessage(bundle: string, index: number, n: number): numbe
   }
 }
 
+/**
+ * Machine instructions per message of one scenario, counted by valgrind
+ * (cachegrind): a run of n messages minus a run of none. The same count for
+ * the same bundle every time, whatever else the machine is doing, so two
+ * builds compare to a fraction of a percent where CPU time moves by 20 %.
+ */
+export function instructionsPerMessage(bundle: string, index: number, n: number): number {
+  const dir = mkdtempSync(join(tmpdir(), 'ksr-duk-ir-'));
+  try {
+    writeFileSync(join(dir, 'stub.js'), stubSource());
+    const refs = (count: number): number => {
+      writeFileSync(join(dir, 'driver.js'), singleDriverSource(index, count));
+      const run = spawnSync('valgrind', ['--tool=cachegrind', '--cache-sim=no', '--cachegrind-out-file=/dev/null', 'duk', join(dir, 'stub.js'), bundle, join(dir, 'driver.js')], { encoding: 'utf8' });
+      const refsLine = /I\s+refs:\s+([\d,]+)/.exec(run.stderr);
+      if (run.status !== 0 || refsLine === null) throw new Error(`valgrind failed (is it installed?): ${run.error?.message ?? run.stderr.slice(0, 500)}`);
+      return Number(refsLine[1]!.replace(/,/g, ''));
+    };
+    return (refs(n) - refs(0)) / n;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export interface DukProfile {
   perCallUs: number;
   scenarios: Array<{ name: string; usPerMessage: number; ksrCalls: number; calls: string[] }>;
@@ -275,6 +299,40 @@ print(JSON.stringify({ median: times[Math.floor(times.length / 2)], all: times }
   }
 }
 
+/**
+ * Two builds side by side, message by message. CPU time: best of 3
+ * alternating runs per bundle. Instructions: one run each (the count does not
+ * move), 1000 messages.
+ */
+function compareBundles(baseline: string, bundle: string, iterations: number, counter: 'cpu' | 'instructions'): void {
+  const base = profileBundleCalls(baseline);
+  const cur = profileBundleCalls(bundle);
+  const instructions = counter === 'instructions';
+  const unit = instructions ? 'instr' : 'µs';
+  process.stdout.write(
+    instructions
+      ? 'Machine instructions per message (valgrind cachegrind, 1000 messages minus none)\n'
+      : `CPU µs per message (perf stat task-clock, best of 3 alternating runs of ${iterations} messages)\n`,
+  );
+  process.stdout.write(`${'message'.padEnd(52)} ${'baseline'.padStart(18)} ${'current'.padStart(18)} ${'gain'.padStart(7)}\n`);
+  SCENARIOS.forEach((sc, n) => {
+    let b = Infinity;
+    let c = Infinity;
+    if (instructions) {
+      b = instructionsPerMessage(baseline, n, 1000);
+      c = instructionsPerMessage(bundle, n, 1000);
+    } else {
+      for (let r = 0; r < 3; r++) {
+        b = Math.min(b, cpuUsPerMessage(baseline, n, iterations));
+        c = Math.min(c, cpuUsPerMessage(bundle, n, iterations));
+      }
+    }
+    const figure = (v: number, calls: number): string => `${v.toFixed(instructions ? 0 : 2)} ${unit} ${String(calls).padStart(2)} KSR`.padStart(18);
+    const gain = `${(((b - c) / b) * 100).toFixed(instructions ? 1 : 0)}%`.padStart(7);
+    process.stdout.write(`${sc.name.padEnd(52)} ${figure(b, base.scenarios[n]!.ksrCalls)} ${figure(c, cur.scenarios[n]!.ksrCalls)} ${gain}\n`);
+  });
+}
+
 async function main(): Promise<void> {
   const { values: args } = parseArgs({
     options: {
@@ -283,6 +341,8 @@ async function main(): Promise<void> {
       json: { type: 'boolean', default: false },
       // Another bundle (e.g. an older build) to compare with: both run alternately, 3 times each, best kept.
       baseline: { type: 'string' },
+      // What --baseline compares: CPU time (perf stat), or instructions (valgrind: slower, but exact and repeatable).
+      counter: { type: 'string', default: 'cpu' },
     },
   });
   let bundle = args.bundle;
@@ -296,23 +356,7 @@ async function main(): Promise<void> {
   try {
     const iterations = Number(args.iterations);
     if (args.baseline !== undefined) {
-      // CPU time per message (perf stat task-clock), best of 3 alternating runs per bundle.
-      const calls = (b: string): DukProfile => profileBundleCalls(b);
-      const base = calls(args.baseline);
-      const cur = calls(bundle);
-      process.stdout.write(`CPU µs per message (perf stat task-clock, best of 3 alternating runs of ${iterations} messages)\n`);
-      process.stdout.write(`${'message'.padEnd(52)} ${'baseline'.padStart(16)} ${'current'.padStart(16)} ${'gain'.padStart(7)}\n`);
-      SCENARIOS.forEach((sc, n) => {
-        let b = Infinity;
-        let c = Infinity;
-        for (let r = 0; r < 3; r++) {
-          b = Math.min(b, cpuUsPerMessage(args.baseline!, n, iterations));
-          c = Math.min(c, cpuUsPerMessage(bundle!, n, iterations));
-        }
-        const bk = base.scenarios[n]!.ksrCalls;
-        const ck = cur.scenarios[n]!.ksrCalls;
-        process.stdout.write(`${sc.name.padEnd(52)} ${`${b.toFixed(2)} µs ${String(bk).padStart(2)} KSR`.padStart(16)} ${`${c.toFixed(2)} µs ${String(ck).padStart(2)} KSR`.padStart(16)} ${`${(((b - c) / b) * 100).toFixed(0)}%`.padStart(7)}\n`);
-      });
+      compareBundles(args.baseline, bundle, iterations, args.counter === 'instructions' ? 'instructions' : 'cpu');
       return;
     }
     const p = await profileBundle(bundle, iterations);
