@@ -44,11 +44,13 @@ export function readRequest(): void {
  * other than the usual one asks Kamailio (is_method ignores case).
  */
 function canonicalMethod(raw: string): string {
-  for (let i = 0; i < METHOD_NAMES.length; i++) {
-    if (raw === METHOD_NAMES[i]) return raw;
+  // The constant as a local: Duktape looks a module-level name up by name on every use.
+  const NAMES = METHOD_NAMES;
+  for (let i = 0; i < NAMES.length; i++) {
+    if (raw === NAMES[i]) return raw;
   }
-  for (let i = 0; i < METHOD_NAMES.length; i++) {
-    if (core.is_method(METHOD_NAMES[i]!)) return METHOD_NAMES[i]!;
+  for (let i = 0; i < NAMES.length; i++) {
+    if (core.is_method(NAMES[i]!)) return NAMES[i]!;
   }
   return raw;
 }

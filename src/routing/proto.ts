@@ -16,6 +16,10 @@ export function destinationProto(hop: string = nextHop()): Proto {
 
 /** The transport a SIP URI names (its transport parameter), UDP without one. */
 export function protoOf(uri: string): Proto {
+  // Without a parameter there is no transport: a media server's URI from the
+  // dispatcher, most often. A regular expression costs Duktape more than ten
+  // KSR calls (see "Where the time goes", 6); indexOf a fraction of one.
+  if (uri.indexOf(';') < 0) return 'udp';
   const match = TRANSPORT_PARAM.exec(uri);
   return match === null ? 'udp' : (match[1]!.toLowerCase() as Proto);
 }
