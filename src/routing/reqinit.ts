@@ -90,12 +90,40 @@ function screenPublicSource(): void {
   }
 }
 
+/**
+ * The verdict on a User-Agent, worked out once per process and kept: eight
+ * indexOf calls cost Duktape more than all the KSR calls of a REGISTER's
+ * screening (README, "Where the time goes", 6), and a worker sees the same
+ * few User-Agents over and over. Kept for short User-Agents only and at most
+ * VERDICTS_KEPT of them (all forgotten when full), so a sender making up a
+ * new one per request costs memory it cannot grow. A prototype-free object:
+ * a User-Agent such as "__proto__" or "constructor" is a key like any other.
+ */
+let verdicts: Record<string, boolean> = Object.create(null) as Record<string, boolean>;
+let verdictsKept = 0;
+const VERDICTS_KEPT = 256;
+const VERDICT_AGENT_MAX = 128;
+
 function isScanner(userAgent: string | number | null): boolean {
   if (userAgent === null) return false;
   const agent = String(userAgent);
+  const known = verdicts[agent];
+  if (known !== undefined) return known;
+  const scanner = matchesScanner(agent);
+  if (agent.length <= VERDICT_AGENT_MAX) {
+    if (verdictsKept === VERDICTS_KEPT) {
+      verdicts = Object.create(null) as Record<string, boolean>;
+      verdictsKept = 0;
+    }
+    verdicts[agent] = scanner;
+    verdictsKept++;
+  }
+  return scanner;
+}
+
+function matchesScanner(agent: string): boolean {
   // The constant as a local: Duktape looks a module-level name up by name on
-  // every use (README, "Where the time goes", 6), and this loop runs for
-  // every public request.
+  // every use, and this loop runs for every User-Agent not seen before.
   const AGENTS = SCANNER_AGENTS;
   for (let i = 0; i < AGENTS.length; i++) {
     if (agent.indexOf(AGENTS[i]!) >= 0) return true;

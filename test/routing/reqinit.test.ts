@@ -101,6 +101,27 @@ describe('REQINIT', () => {
     expect(out.reply?.code).toBe(200);
   });
 
+  it('keeps dropping a scanner and passing a softphone when their User-Agents come back, however many others came between', () => {
+    const kam = newKamailio();
+    const keepalive = (agent: string) =>
+      kam.request(sipRequest({ method: 'OPTIONS', ruri: `sip:${DOMAIN}`, headers: [['User-Agent', agent]] }), {
+        ...FROM_CLIENT_UDP,
+        // A source of its own per request: pike would ban one address sending this many.
+        source: `198.51.100.${(seq++ % 200) + 1}:5060`,
+      });
+    let seq = 0;
+    const scanner = 'sipvicious/0.3.4';
+    const phone = 'Zoiper rv2.10.20.2';
+    const long = `${'x'.repeat(200)} sip-scan`;
+    // Past the number of verdicts a worker keeps, so they are forgotten at least once.
+    const others = Array.from({ length: 300 }, (_, i) => `Softphone ${i}`);
+    for (const agent of [scanner, phone, long, '__proto__', 'constructor', 'toString', ...others, scanner, phone, long, '__proto__']) {
+      const out = keepalive(agent);
+      if (agent === scanner || agent === long) expect(out.end, agent).toBe('drop');
+      else expect(out.reply?.code, agent).toBe(200);
+    }
+  });
+
   it('refuses with 403 a request on the private port from an address that is not a media server', () => {
     const kam = newKamailio();
     const out = kam.request(sipRequest({ method: 'INVITE', ruri: `sip:alice@${DOMAIN}` }), {
