@@ -26,7 +26,7 @@ import { exit } from '../ksr';
 import { ON_HANDOVER_FAILURE } from './callbacks';
 import { DISPATCHER, DS_MATCH, HANDOVER_PEER_AVP, SOCKET } from './config';
 import { readRequest, receivedOnPrivatePort } from './message';
-import { IP_LITERAL_HOST, hostUri, nextHop } from './nexthop';
+import { hasIpLiteralHost, hostUri, nextHop } from './nexthop';
 import { protoOf } from './proto';
 import { route_relay } from './relay';
 
@@ -215,7 +215,7 @@ export function isActivePeer(hop: string): boolean {
 /** The next hop (a URI) is a peer node's private socket (set 2, address and
  * port). Callers ask only with WITH_DMQ: one node has no peers. */
 export function isPeer(hop: string): boolean {
-  return IP_LITERAL_HOST.test(hop) && dispatcher.ds_is_from_list_uri(DISPATCHER.trustedPeers, DS_MATCH.ignoreProto, hop);
+  return hasIpLiteralHost(hop) && dispatcher.ds_is_from_list_uri(DISPATCHER.trustedPeers, DS_MATCH.ignoreProto, hop);
 }
 
 function isFromPeer(): boolean {

@@ -15,6 +15,7 @@ import * as pv from '../ksr/generated/pv';
 import * as sanity from '../ksr/generated/sanity';
 import * as sl from '../ksr/generated/sl';
 import { drop, exit } from '../ksr';
+import { remembered } from './remembered';
 import { BAN_TABLE, MAX_FORWARDS, SANITY_MSG_CHECKS, SANITY_URI_CHECKS, SCANNER_AGENTS } from './config';
 import { receivedOnPrivatePort, requestMethod } from './message';
 import { proxyHeaderRefused } from './source';
@@ -91,34 +92,14 @@ function screenPublicSource(): void {
 }
 
 /**
- * The verdict on a User-Agent, worked out once per process and kept: eight
- * indexOf calls cost Duktape more than all the KSR calls of a REGISTER's
- * screening (README, "Where the time goes", 6), and a worker sees the same
- * few User-Agents over and over. Kept for short User-Agents only and at most
- * VERDICTS_KEPT of them (all forgotten when full), so a sender making up a
- * new one per request costs memory it cannot grow. A prototype-free object:
- * a User-Agent such as "__proto__" or "constructor" is a key like any other.
+ * Eight indexOf calls cost Duktape more than all the KSR calls of a
+ * REGISTER's screening, and a worker sees the same few User-Agents over and
+ * over: each verdict is worked out once (remembered.ts).
  */
-let verdicts: Record<string, boolean> = Object.create(null) as Record<string, boolean>;
-let verdictsKept = 0;
-const VERDICTS_KEPT = 256;
-const VERDICT_AGENT_MAX = 128;
+const isScannerAgent = remembered(matchesScanner);
 
 function isScanner(userAgent: string | number | null): boolean {
-  if (userAgent === null) return false;
-  const agent = String(userAgent);
-  const known = verdicts[agent];
-  if (known !== undefined) return known;
-  const scanner = matchesScanner(agent);
-  if (agent.length <= VERDICT_AGENT_MAX) {
-    if (verdictsKept === VERDICTS_KEPT) {
-      verdicts = Object.create(null) as Record<string, boolean>;
-      verdictsKept = 0;
-    }
-    verdicts[agent] = scanner;
-    verdictsKept++;
-  }
-  return scanner;
+  return userAgent !== null && isScannerAgent(String(userAgent));
 }
 
 function matchesScanner(agent: string): boolean {
