@@ -5,51 +5,56 @@
  */
 
 /** `listen=... name "..."`: one name per protocol, since a name shared by a UDP
- * and a TCP socket always resolves to the UDP one. */
-export const SOCKET = {
-  publicUdp: 'public_socket',
-  publicTcp: 'public_tcp_socket',
-  publicTls: 'public_webrtc_socket',
-  privateUdp: 'private_socket',
-  privateTcp: 'private_tcp_socket',
-} as const;
+ * and a TCP socket always resolves to the UDP one.
+ *
+ * This and the flags, sets and mode bits below are const enums: the build
+ * writes their values in place (`KSR.setflag(5)` for FLAG.nated), where an
+ * object's property costs Duktape a lookup by name of the object and then
+ * of the property on every use (README, "Where the time goes", 6). */
+export const enum SOCKET {
+  publicUdp = 'public_socket',
+  publicTcp = 'public_tcp_socket',
+  publicTls = 'public_webrtc_socket',
+  privateUdp = 'private_socket',
+  privateTcp = 'private_tcp_socket',
+}
 
 /** Request paths of the WebSocket upgrade on the WebRTC socket: what SIP
  * clients are configured with (wss://host:WEBRTC_PORT or .../ws). */
 export const WEBSOCKET_PATHS: readonly string[] = ['/', '/ws'];
 
 /** Transaction flags (FLT_*) and branch flags (FLB_*), as `#!define`d in kamailio.cfg. */
-export const FLAG = {
+export const enum FLAG {
   /** The article's `tswitch`: the request goes TO the media server. */
-  toSwitch: 1,
+  toSwitch = 1,
   /** The article's `fswitch`: the request comes FROM the media server. */
-  fromSwitch: 2,
+  fromSwitch = 2,
   /** The client leg of this call is a WebSocket (WebRTC) client. */
-  webrtcClient: 3,
+  webrtcClient = 3,
   /** The source is behind NAT (NATDETECT). */
-  nated: 5,
-} as const;
+  nated = 5,
+}
 
-export const BRANCH_FLAG = {
+export const enum BRANCH_FLAG {
   /** Contact behind NAT: usrloc keeps it, nathelper pings it. */
-  natContact: 6,
+  natContact = 6,
   /** Ping this contact with SIP OPTIONS (nathelper sipping_bflag). */
-  natSipPing: 7,
-} as const;
+  natSipPing = 7,
+}
 
 /** Dispatcher sets (the article's groups 1 and 2). */
-export const DISPATCHER = {
-  mediaServers: 1,
-  trustedPeers: 2,
-} as const;
+export const enum DISPATCHER {
+  mediaServers = 1,
+  trustedPeers = 2,
+}
 
 /** ds_is_from_list mode bits (dispatcher docs). */
-export const DS_MATCH = {
-  ignorePort: 1,
-  ignoreProto: 2,
+export const enum DS_MATCH {
+  ignorePort = 1,
+  ignoreProto = 2,
   /** Only a destination not marked inactive or disabled (ds_skip_dst). */
-  activeOnly: 4,
-} as const;
+  activeOnly = 4,
+}
 
 export const LOCATION_TABLE = 'location';
 export const SUBSCRIBER_TABLE = 'subscriber';

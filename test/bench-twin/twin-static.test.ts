@@ -44,7 +44,8 @@ describe('bench/native/routing.cfg is the twin of src/routing', () => {
 
   it('names only the sockets of src/routing/config.ts, all of them', () => {
     const used = new Set([...cfgText.matchAll(/set_send_socket_name\("([^"]*)"\)/g)].map((m) => m[1]!));
-    expect(sorted(used)).toEqual(sorted(new Set(Object.values(SOCKET))));
+    const sockets = [SOCKET.publicUdp, SOCKET.publicTcp, SOCKET.publicTls, SOCKET.privateUdp, SOCKET.privateTcp];
+    expect(sorted(used)).toEqual(sorted(new Set<string>(sockets)));
   });
 
   it('arms the native twins of the TypeScript callbacks', () => {
