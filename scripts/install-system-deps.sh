@@ -3,7 +3,8 @@
 # app_jsdt, rtpengine, HAProxy, SIPp, Duktape's CLI; for the namespace stack:
 # nftables, iproute2, procps (sysctl), tcpdump for captures, sngrep to watch; for
 # the WebRTC end-to-end tests: Debian's chromium, which playwright-core drives,
-# never a browser of its own download). Idempotent: skips apt
+# never a browser of its own download; valgrind for `npm run bench:duk --
+# --counter instructions`). Idempotent: skips apt
 # entirely when everything is present, so `npm start`/`npm test` stay fast.
 set -euo pipefail
 
@@ -11,7 +12,7 @@ PACKAGES=(
   kamailio kamailio-extra-modules kamailio-tls-modules kamailio-websocket-modules
   kamailio-sqlite-modules kamailio-utils-modules
   rtpengine-daemon haproxy sip-tester duktape sqlite3 openssl nftables iproute2 tshark
-  tcpdump sngrep procps chromium
+  tcpdump sngrep procps chromium valgrind
 )
 
 missing=()
