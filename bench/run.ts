@@ -44,6 +44,8 @@ const { values: args } = parseArgs({
     'no-readme': { type: 'boolean', default: false },
     // Kamailio's private-memory manager (-X): qm (the default, as CONTRACT.md starts it), fm or tlsf.
     'pkg-allocator': { type: 'string' },
+    // Kamailio's shared memory in MB (-m) for both engines; CONTRACT.md's default (64) when not given.
+    'shm-mb': { type: 'string' },
     out: { type: 'string', default: join(PROJECT_DIR, 'bench', 'results') },
     /** Name of the result files and README block: latest (default) or e.g. latest-fm. */
     name: { type: 'string' },
@@ -53,8 +55,10 @@ const { values: args } = parseArgs({
 const QUICK = args.quick === true;
 const PKG = args['pkg-allocator'];
 if (PKG !== undefined && !['qm', 'fm', 'tlsf'].includes(PKG)) throw new Error('--pkg-allocator is qm, fm or tlsf');
-/** Kamailio arguments both engines get besides CONTRACT.md's: the pkg allocator when asked. */
-const KAM_ARGS = PKG === undefined ? [] : ['-X', PKG];
+const SHM_MB = args['shm-mb'];
+if (SHM_MB !== undefined && !/^[1-9]\d*$/.test(SHM_MB)) throw new Error('--shm-mb needs a number of megabytes');
+/** Kamailio arguments both engines get besides CONTRACT.md's: the pkg allocator and the shm size when asked. */
+const KAM_ARGS = [...(PKG === undefined ? [] : ['-X', PKG]), ...(SHM_MB === undefined ? [] : ['-m', SHM_MB])];
 const ROUNDS = Number(args.rounds ?? (QUICK ? 1 : 3));
 if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error('--rounds needs a positive integer');
 
