@@ -361,12 +361,13 @@ async function main(): Promise<void> {
     machine: m,
     pinning: cpus,
     pkgAllocator: PKG ?? 'qm (default)',
+    shmMb: SHM_MB === undefined ? '64 (default)' : SHM_MB,
     plan: PLAN,
     bundle: { bytes: build.info.bytes, buildId: build.info.buildId, dukLoadMs: loadMs },
     results: rounds,
   };
   mkdirSync(args.out!, { recursive: true });
-  const name = args.name ?? (PKG === undefined ? 'latest' : `latest-${PKG}`);
+  const name = args.name ?? ['latest', ...(PKG === undefined ? [] : [PKG]), ...(SHM_MB === undefined ? [] : [`shm${SHM_MB}`])].join('-');
   const table = writeReport(result, { outDir: args.out!, readme: args['no-readme'] !== true, name });
   process.stdout.write('\n' + table + '\n');
   log('done');

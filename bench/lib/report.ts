@@ -55,6 +55,8 @@ export interface BenchResult {
   pinning: { kamailio: number; generator: number };
   /** Kamailio's -X (private memory manager) for both engines. */
   pkgAllocator: string;
+  /** Kamailio's shared memory, MB (-m); older results do not say (64, the default). */
+  shmMb?: string;
   plan: unknown;
   bundle: { bytes: number; buildId: string; dukLoadMs: number };
   results: EngineRound[];
@@ -168,7 +170,7 @@ export function markdownTable(result: BenchResult, summary: FigureSummary[]): st
     '',
     `Medians over ${result.rounds} round(s)${result.quick ? ' (--quick)' : ''}, native and TypeScript alternating, ${result.date.slice(0, 16).replace('T', ' ')} UTC. ` +
       `Machine: ${m.nproc} cores, ${m.cpuModel}, Linux ${m.kernel}; Kamailio ${m.kamailio} pinned to core ${result.pinning.kamailio}, ` +
-      `SIPp ${m.sipp} and rtpengine ${m.rtpengine} to core ${result.pinning.generator}; Kamailio's pkg allocator ${result.pkgAllocator}; load average ${load(m.loadAverageStart)} at start, ${load(m.loadAverageEnd)} at the end` +
+      `SIPp ${m.sipp} and rtpengine ${m.rtpengine} to core ${result.pinning.generator}; Kamailio's pkg allocator ${result.pkgAllocator}, shared memory ${result.shmMb ?? '64 (default)'} MB; load average ${load(m.loadAverageStart)} at start, ${load(m.loadAverageEnd)} at the end` +
       `${Math.max(m.loadAverageStart, m.loadAverageEnd) > 1 ? ' (other processes were using the cores: figures taken under contention)' : ''}.`,
   );
   return lines.join('\n');
@@ -191,7 +193,7 @@ export function svgChart(result: BenchResult, summary: FigureSummary[]): string 
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">TypeScript (app_jsdt) / native kamailio.cfg, median over ${result.rounds} round(s), bars = min..max</text>`,
-    `<text x="10" y="36" fill="#555">${esc(`${result.machine.nproc} cores, ${result.machine.cpuModel}, ${result.date.slice(0, 10)}, Kamailio pkg allocator ${result.pkgAllocator}, load average ${result.machine.loadAverageStart}–${result.machine.loadAverageEnd}`)}</text>`,
+    `<text x="10" y="36" fill="#555">${esc(`${result.machine.nproc} cores, ${result.machine.cpuModel}, ${result.date.slice(0, 10)}, Kamailio pkg allocator ${result.pkgAllocator}, shm ${result.shmMb ?? '64'} MB, load average ${result.machine.loadAverageStart}–${result.machine.loadAverageEnd}`)}</text>`,
   ];
   for (const t of [0, 0.5, 1, 1.5, 2, 2.5, 3].filter((t) => t <= maxRatio)) {
     out.push(`<line x1="${x(t)}" y1="${top - 4}" x2="${x(t)}" y2="${top + rows.length * rowH}" stroke="${t === 1 ? '#333' : '#ddd'}" stroke-width="${t === 1 ? 1.5 : 1}"/>`);
