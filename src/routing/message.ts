@@ -51,10 +51,8 @@ export function readRequest(): void {
  */
 function canonicalMethod(raw: string): string {
   if (USUAL_SPELLING[raw] === true) return raw;
-  // The constant as a local: Duktape looks a module-level name up by name on every use.
-  const NAMES = METHOD_NAMES;
-  for (let i = 0; i < NAMES.length; i++) {
-    if (core.is_method(NAMES[i]!)) return NAMES[i]!;
+  for (let i = 0; i < METHOD_NAMES.length; i++) {
+    if (core.is_method(METHOD_NAMES[i]!)) return METHOD_NAMES[i]!;
   }
   return raw;
 }

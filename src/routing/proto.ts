@@ -15,8 +15,8 @@ export function destinationProto(hop: string = nextHop()): Proto {
   return protoOf(hop);
 }
 
-/** The transport a SIP URI names (its transport parameter), UDP without one. */
-/** Worked out once per URI (remembered.ts): the same few next hops come back. */
+/** The transport a SIP URI names (its transport parameter), UDP without one.
+ * Worked out once per URI (remembered.ts): the same few next hops come back. */
 export const protoOf = remembered(function transportOf(uri: string): Proto {
   // Without a parameter there is no transport: a media server's URI from the
   // dispatcher, most often, and no regular expression to run (more than ten

@@ -103,11 +103,8 @@ function isScanner(userAgent: string | number | null): boolean {
 }
 
 function matchesScanner(agent: string): boolean {
-  // The constant as a local: Duktape looks a module-level name up by name on
-  // every use, and this loop runs for every User-Agent not seen before.
-  const AGENTS = SCANNER_AGENTS;
-  for (let i = 0; i < AGENTS.length; i++) {
-    if (agent.indexOf(AGENTS[i]!) >= 0) return true;
+  for (let i = 0; i < SCANNER_AGENTS.length; i++) {
+    if (agent.indexOf(SCANNER_AGENTS[i]!) >= 0) return true;
   }
   return false;
 }
